@@ -1,0 +1,137 @@
+/**
+ * Every error keyledger raises is a {@link KeyledgerError} with a stable string `code`.
+ * Check codes with {@link hasCode}, never with `instanceof` alone: two copies of core may be
+ * loaded in one process (an adapter and the host can resolve different installs).
+ *
+ * Messages never contain key material (DEKs, KEKs, unwrapped bytes).
+ */
+export const ErrorCode = {
+  /** Halt marker: the entry was not applied and must not be skipped. The host stops applying and does not advance its applied index. The specific reason is in the `cause` chain. */
+  ENCRYPTION_APPLY: 'ERR_ENCRYPTION_APPLY',
+  /** A bootstrap or rotation arrived but the applier has no KEK. Configure `kek` and restart; the entry changed nothing. */
+  KEK_NOT_CONFIGURED: 'ERR_KEK_NOT_CONFIGURED',
+  /** A store or adapter was constructed with `null` / `undefined`. Pass an open handle. */
+  NIL_STORE: 'ERR_NIL_STORE',
+  /** The handle is of the wrong kind, closed, read-only, or not durable; or the store was used after `close()`. */
+  UNSUPPORTED_STORE: 'ERR_UNSUPPORTED_STORE',
+  /** A key given as a registry key does not have the 27-byte registry shape. */
+  REGISTRY_KEY_MALFORMED: 'ERR_REGISTRY_KEY_MALFORMED',
+  /** A stored registry row is not exactly 12 bytes. It is never treated as missing: the replica's state is damaged. */
+  REGISTRY_VALUE_MALFORMED: 'ERR_REGISTRY_VALUE_MALFORMED',
+  /** An entry is truncated, has a bad length, or has trailing bytes. */
+  FSM_WIRE_MALFORMED: 'ERR_FSM_WIRE_MALFORMED',
+  /** An entry body's version byte is not 0x01. */
+  FSM_WIRE_VERSION: 'ERR_FSM_WIRE_VERSION',
+  /** A rotation entry names an unknown subtag. */
+  FSM_WIRE_SUBTAG: 'ERR_FSM_WIRE_SUBTAG',
+  /** A reserved encryption opcode (0x06, 0x07) that this version cannot apply. Upgrade before applying further. */
+  UNKNOWN_OPCODE: 'ERR_UNKNOWN_OPCODE',
+  /** The opcode is not an encryption opcode: the host owns this entry. Nothing changed. */
+  NOT_ENCRYPTION_ENTRY: 'ERR_NOT_ENCRYPTION_ENTRY',
+  /** A registration's local epoch is below the slot's last seen epoch: accepting it could reuse a nonce. */
+  LOCAL_EPOCH_ROLLBACK: 'ERR_LOCAL_EPOCH_ROLLBACK',
+  /** A registration's 16-bit slot is owned by another full node id: both would draw nonces from one space. */
+  NODE_ID_COLLISION: 'ERR_NODE_ID_COLLISION',
+  /** Keystore: key id 0 is reserved. */
+  RESERVED_KEY_ID: 'ERR_RESERVED_KEY_ID',
+  /** Keystore: a DEK must be exactly 32 bytes. */
+  BAD_KEY_SIZE: 'ERR_BAD_KEY_SIZE',
+  /** Keystore: the id is already held with other bytes. */
+  KEY_CONFLICT: 'ERR_KEY_CONFLICT',
+  /** The KEK cannot unwrap a wrapped DEK (tampered bytes or the wrong KEK). */
+  KEK_MISMATCH: 'ERR_KEK_MISMATCH',
+  /** The KEK file is not exactly 32 bytes, not a regular file, or readable by group/others. */
+  INSECURE_KEK_FILE: 'ERR_INSECURE_KEK_FILE',
+  /** The stored encryption state does not decode or fails validation; the message names the rule. */
+  STATE_MALFORMED: 'ERR_STATE_MALFORMED',
+  /** A rotation arrived before any bootstrap. */
+  NOT_BOOTSTRAPPED: 'ERR_NOT_BOOTSTRAPPED',
+  /** The backend failed; `cause` holds the backend's own error. Nothing from the failed call is visible. */
+  STORE_IO: 'ERR_STORE_IO',
+  /** Another `Applier` already holds this store; two appliers would interleave writes unserialized. */
+  STORE_IN_USE: 'ERR_STORE_IN_USE',
+} as const;
+
+export type KeyledgerErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+export interface KeyledgerErrorOptions {
+  cause?: unknown;
+  /** For halts inside `applyEntries`: the raft index (or position) of the entry that halted. */
+  index?: bigint;
+}
+
+export class KeyledgerError extends Error {
+  readonly code: KeyledgerErrorCode;
+  readonly index: bigint | undefined;
+
+  constructor(code: KeyledgerErrorCode, message: string, options: KeyledgerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KeyledgerError';
+    this.code = code;
+    this.index = options.index;
+  }
+}
+
+function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && knownCodes.has(code) ? code : undefined;
+}
+
+/**
+ * True when `err` or any error in its `cause` chain carries `code`.
+ * Works across copies of core because it compares strings, not classes.
+ */
+export function hasCode(err: unknown, code: KeyledgerErrorCode): boolean {
+  const seen = new Set<unknown>();
+  let cur: unknown = err;
+  while (typeof cur === 'object' && cur !== null && !seen.has(cur)) {
+    seen.add(cur);
+    if (codeOf(cur) === code) return true;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** True when `err` is a halt: the host must stop applying and must not advance its applied index. */
+export function isHalt(err: unknown): boolean {
+  return codeOf(err) === ErrorCode.ENCRYPTION_APPLY;
+}
+
+/** True for any keyledger error (by code, so it works across copies of core). */
+export function isKeyledgerError(err: unknown): err is KeyledgerError {
+  return codeOf(err) !== undefined;
+}
+
+/** The most specific keyledger code in the chain: the reason behind a halt. */
+export function reasonCode(err: unknown): KeyledgerErrorCode | undefined {
+  const seen = new Set<unknown>();
+  let found: string | undefined;
+  let cur: unknown = err;
+  while (typeof cur === 'object' && cur !== null && !seen.has(cur)) {
+    seen.add(cur);
+    const c = codeOf(cur);
+    if (c !== undefined) found = c;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return found as KeyledgerErrorCode | undefined;
+}
+
+/** Wraps a reason as a halt: the entry at `index` was not applied and must not be skipped. */
+export function halt(reason: unknown, index?: bigint): KeyledgerError {
+  const why = reason instanceof Error ? reason.message : String(reason);
+  const at = index === undefined ? '' : ` at raft index ${index}`;
+  return new KeyledgerError(ErrorCode.ENCRYPTION_APPLY, `entry${at} halted: ${why}`, {
+    cause: reason,
+    ...(index === undefined ? {} : { index }),
+  });
+}
+
+/** Wraps a backend failure as ERR_STORE_IO, keeping the backend's own error as `cause`. */
+export function storeIo(operation: string, cause: unknown): KeyledgerError {
+  if (isKeyledgerError(cause)) return cause;
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new KeyledgerError(ErrorCode.STORE_IO, `store ${operation} failed: ${why}`, { cause });
+}
