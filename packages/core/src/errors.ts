@@ -58,19 +58,23 @@ const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 
 export interface KeyledgerErrorOptions {
   cause?: unknown;
-  /** For halts inside `applyEntries`: the raft index (or position) of the entry that halted. */
+  /** For halts: the raft index of the entry that halted, when the caller gave one. */
   index?: bigint;
+  /** For halts inside `applyEntries`: the zero-based position of the entry that halted. */
+  position?: number;
 }
 
 export class KeyledgerError extends Error {
   readonly code: KeyledgerErrorCode;
   readonly index: bigint | undefined;
+  readonly position: number | undefined;
 
   constructor(code: KeyledgerErrorCode, message: string, options: KeyledgerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KeyledgerError';
     this.code = code;
     this.index = options.index;
+    this.position = options.position;
   }
 }
 
@@ -120,12 +124,16 @@ export function reasonCode(err: unknown): KeyledgerErrorCode | undefined {
 }
 
 /** Wraps a reason as a halt: the entry at `index` was not applied and must not be skipped. */
-export function halt(reason: unknown, index?: bigint): KeyledgerError {
+export function halt(reason: unknown, index?: bigint, position?: number): KeyledgerError {
   const why = reason instanceof Error ? reason.message : String(reason);
-  const at = index === undefined ? '' : ` at raft index ${index}`;
-  return new KeyledgerError(ErrorCode.ENCRYPTION_APPLY, `entry${at} halted: ${why}`, {
+  const where = [
+    index === undefined ? '' : ` at raft index ${index}`,
+    position === undefined ? '' : ` (position ${position} in the group)`,
+  ].join('');
+  return new KeyledgerError(ErrorCode.ENCRYPTION_APPLY, `entry${where} halted: ${why}`, {
     cause: reason,
     ...(index === undefined ? {} : { index }),
+    ...(position === undefined ? {} : { position }),
   });
 }
 

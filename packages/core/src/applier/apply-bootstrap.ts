@@ -1,0 +1,72 @@
+import type { Bootstrap } from '../codec/bootstrap.js';
+import { bytesEqual } from '../bytes.js';
+import { ErrorCode, KeyledgerError } from '../errors.js';
+import type { ApplierOptions } from './applier-options.js';
+import { applyRegistration } from './apply-registration.js';
+import type { EntryTxn } from './apply-txn.js';
+import { unwrapDek } from './unwrap-dek.js';
+import { raiseAppliedIndex, withKey, withState } from './encryption-state-edit.js';
+
+/** 'bootstrapped' on first apply; 'replayed' for an exact replay, which only raises the applied index. */
+export type BootstrapEffect = 'bootstrapped' | 'replayed';
+
+/**
+ * Applies a bootstrap (SPEC §6.2): both DEKs, both active ids, the applied index and every batch
+ * registration are staged together and so commit in the entry's one atomic write.
+ */
+export async function applyBootstrap(
+  txn: EntryTxn,
+  b: Bootstrap,
+  index: bigint | undefined,
+  options: ApplierOptions,
+): Promise<BootstrapEffect> {
+  const kek = options.kek;
+  if (!kek) throw new KeyledgerError(ErrorCode.KEK_NOT_CONFIGURED, 'bootstrap needs a KEK: configure the applier with `kek`');
+  if (b.storageDekId === b.raftDekId) {
+    throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `bootstrap names DEK ${b.storageDekId} for both storage and raft`);
+  }
+  for (const [i, r] of b.registrations.entries()) {
+    if (r.dekId !== b.storageDekId && r.dekId !== b.raftDekId) {
+      throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `bootstrap batch[${i}] names DEK ${r.dekId}, which is neither the storage nor the raft DEK`);
+    }
+  }
+  const s = txn.state;
+  if (s.active.storage !== 0 || s.active.raft !== 0) {
+    const storage = s.keys.get(b.storageDekId);
+    const raft = s.keys.get(b.raftDekId);
+    const exact =
+      s.active.storage === b.storageDekId &&
+      s.active.raft === b.raftDekId &&
+      storage !== undefined &&
+      raft !== undefined &&
+      bytesEqual(storage.wrapped, b.storageWrapped) &&
+      bytesEqual(raft.wrapped, b.raftWrapped);
+    if (!exact) {
+      throw new KeyledgerError(
+        ErrorCode.KEY_CONFLICT,
+        `already bootstrapped with storage DEK ${s.active.storage} and raft DEK ${s.active.raft}; a re-bootstrap must be an exact replay`,
+      );
+    }
+    // The batch was applied with the original; re-applying it now could read as a rollback
+    // against epochs registered since, so an exact replay only raises the applied index.
+    const next = raiseAppliedIndex(s, index);
+    if (next !== s) txn.setState(next);
+    return 'replayed';
+  }
+  const storageDek = await unwrapDek(kek, b.storageDekId, b.storageWrapped);
+  const raftDek = await unwrapDek(kek, b.raftDekId, b.raftWrapped);
+  try {
+    txn.stageKey(b.storageDekId, storageDek);
+    txn.stageKey(b.raftDekId, raftDek);
+  } finally {
+    storageDek.fill(0);
+    raftDek.fill(0);
+  }
+  const created = (options.now?.() ?? new Date()).toISOString();
+  let next = withKey(s, b.storageDekId, { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: 0 });
+  next = withKey(next, b.raftDekId, { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: 0 });
+  next = raiseAppliedIndex(withState(next, { active: { storage: b.storageDekId, raft: b.raftDekId } }), index);
+  txn.setState(next);
+  for (const reg of b.registrations) await applyRegistration(txn, reg);
+  return 'bootstrapped';
+}

@@ -1,0 +1,58 @@
+import { Opcode, WireReader, WireWriter, checkU16, checkU32, checkU64, malformed } from './wire.js';
+
+/**
+ * Registration entry (opcode 0x03), 16 bytes in all; the body is exactly 15 bytes:
+ *
+ * | offset | size | field                |
+ * |--------|------|----------------------|
+ * | 0      | 1    | opcode 0x03          |
+ * | 1      | 1    | version 0x01         |
+ * | 2      | 4    | dek_id u32 BE        |
+ * | 6      | 8    | full_node_id u64 BE  |
+ * | 14     | 2    | local_epoch u16 BE   |
+ */
+export interface Registration {
+  dekId: number;
+  fullNodeId: bigint;
+  localEpoch: number;
+}
+
+export const REGISTRATION_BODY_LENGTH = 15;
+/** dek_id u32 ‖ full_node_id u64 ‖ local_epoch u16: the registration tuple inside bootstrap and rotation. */
+export const REGISTRATION_TUPLE_LENGTH = 14;
+
+export function checkRegistration(r: Registration): Registration {
+  return {
+    dekId: checkU32('dek_id', r.dekId),
+    fullNodeId: checkU64('full_node_id', r.fullNodeId),
+    localEpoch: checkU16('local_epoch', r.localEpoch),
+  };
+}
+
+export function writeRegistrationTuple(w: WireWriter, r: Registration): void {
+  w.u32(r.dekId).u64(r.fullNodeId).u16(r.localEpoch);
+}
+
+export function readRegistrationTuple(r: WireReader, what: string): Registration {
+  return { dekId: r.u32(`${what} dek_id`), fullNodeId: r.u64(`${what} full_node_id`), localEpoch: r.u16(`${what} local_epoch`) };
+}
+
+export function encodeRegistration(reg: Registration): Uint8Array {
+  const r = checkRegistration(reg);
+  const w = new WireWriter(1 + REGISTRATION_BODY_LENGTH).u8(Opcode.REGISTRATION).u8(0x01);
+  writeRegistrationTuple(w, r);
+  return w.bytes;
+}
+
+/** Decodes a whole registration entry, opcode byte included. */
+export function decodeRegistration(entry: Uint8Array): Registration {
+  if (entry[0] !== Opcode.REGISTRATION) throw malformed('not a registration entry (opcode 0x03)');
+  const r = new WireReader(entry, 1);
+  r.version();
+  if (entry.length !== 1 + REGISTRATION_BODY_LENGTH) {
+    throw malformed(`registration body must be ${REGISTRATION_BODY_LENGTH} bytes, got ${entry.length - 1}`);
+  }
+  const reg = readRegistrationTuple(r, 'registration');
+  r.end();
+  return reg;
+}

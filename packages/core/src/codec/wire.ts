@@ -1,0 +1,159 @@
+import { ErrorCode, KeyledgerError } from '../errors.js';
+
+/** Every entry body starts with this version byte. */
+export const WIRE_VERSION = 0x01;
+
+/** Entry opcodes (the first byte of a replicated entry). */
+export const Opcode = {
+  REGISTRATION: 0x03,
+  BOOTSTRAP: 0x04,
+  ROTATION: 0x05,
+  /** Reserved encryption opcodes: applying one halts with ERR_UNKNOWN_OPCODE. */
+  RESERVED_6: 0x06,
+  RESERVED_7: 0x07,
+} as const;
+
+export const U16_MAX = 0xffff;
+export const U32_MAX = 0xffff_ffff;
+export const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
+export function malformed(what: string): KeyledgerError {
+  return new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, what);
+}
+
+function checkUint(name: string, v: unknown, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
+    throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `${name} must be an integer in 0..${max}`);
+  }
+  return v;
+}
+
+export function checkU16(name: string, v: unknown): number {
+  return checkUint(name, v, U16_MAX);
+}
+
+export function checkU32(name: string, v: unknown): number {
+  return checkUint(name, v, U32_MAX);
+}
+
+export function checkU64(name: string, v: unknown): bigint {
+  if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) {
+    throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `${name} must be a bigint in 0..2^64-1`);
+  }
+  return v;
+}
+
+export function checkBytes(name: string, v: unknown): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `${name} must be a Uint8Array`);
+  return v;
+}
+
+/**
+ * Big-endian reader over an entry. Every read is bounds-checked first, so truncated input
+ * fails with ERR_FSM_WIRE_MALFORMED before anything is allocated from a length prefix.
+ */
+export class WireReader {
+  readonly #view: DataView;
+  readonly #bytes: Uint8Array;
+  #pos: number;
+
+  constructor(bytes: Uint8Array, start = 0) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#pos = start;
+  }
+
+  get remaining(): number {
+    return this.#bytes.length - this.#pos;
+  }
+
+  #need(n: number, what: string): void {
+    if (this.remaining < n) throw malformed(`truncated: ${what} needs ${n} bytes, ${this.remaining} left`);
+  }
+
+  u8(what: string): number {
+    this.#need(1, what);
+    return this.#view.getUint8(this.#pos++);
+  }
+
+  u16(what: string): number {
+    this.#need(2, what);
+    const v = this.#view.getUint16(this.#pos);
+    this.#pos += 2;
+    return v;
+  }
+
+  u32(what: string): number {
+    this.#need(4, what);
+    const v = this.#view.getUint32(this.#pos);
+    this.#pos += 4;
+    return v;
+  }
+
+  u64(what: string): bigint {
+    this.#need(8, what);
+    const v = this.#view.getBigUint64(this.#pos);
+    this.#pos += 8;
+    return v;
+  }
+
+  /** A copy, so a decoded entry never aliases the caller's buffer. */
+  bytes(n: number, what: string): Uint8Array {
+    this.#need(n, what);
+    const out = this.#bytes.slice(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return out;
+  }
+
+  version(): void {
+    const v = this.u8('version');
+    if (v !== WIRE_VERSION) {
+      throw new KeyledgerError(ErrorCode.FSM_WIRE_VERSION, `unsupported entry version 0x${v.toString(16).padStart(2, '0')} (expected 0x01)`);
+    }
+  }
+
+  end(): void {
+    if (this.remaining !== 0) throw malformed(`${this.remaining} trailing bytes`);
+  }
+}
+
+/** Big-endian writer with an exact, precomputed size. */
+export class WireWriter {
+  readonly bytes: Uint8Array;
+  readonly #view: DataView;
+  #pos = 0;
+
+  constructor(size: number) {
+    this.bytes = new Uint8Array(size);
+    this.#view = new DataView(this.bytes.buffer);
+  }
+
+  u8(v: number): this {
+    this.#view.setUint8(this.#pos++, v);
+    return this;
+  }
+
+  u16(v: number): this {
+    this.#view.setUint16(this.#pos, v);
+    this.#pos += 2;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.#view.setUint32(this.#pos, v);
+    this.#pos += 4;
+    return this;
+  }
+
+  u64(v: bigint): this {
+    this.#view.setBigUint64(this.#pos, v);
+    this.#pos += 8;
+    return this;
+  }
+
+  raw(b: Uint8Array): this {
+    this.bytes.set(b, this.#pos);
+    this.#pos += b.length;
+    return this;
+  }
+}

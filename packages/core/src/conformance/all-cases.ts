@@ -1,0 +1,21 @@
+import { applierRegistrationCases } from './applier-registration.js';
+import { atomicityCases } from './atomicity.js';
+import { basicsCases } from './basics.js';
+import { closedCases } from './closed.js';
+import type { ConformanceCase } from './conformance-case.js';
+import { crashCases } from './crash.js';
+import { durabilityCases } from './durability.js';
+import { scanOrderCases } from './scan-order.js';
+import { storeIoCases } from './store-io.js';
+
+/** Every case, in the order the suite runs them: the store contract (§5) first, then the applier (§6). */
+export const allCases: readonly ConformanceCase[] = [
+  ...basicsCases,
+  ...scanOrderCases,
+  ...atomicityCases,
+  ...closedCases,
+  ...storeIoCases,
+  ...durabilityCases,
+  ...crashCases,
+  ...applierRegistrationCases,
+];
