@@ -65,6 +65,8 @@ function checkRoot(root: unknown): LmdbRootDatabase {
   return r as LmdbRootDatabase;
 }
 
+const PROBE_KEY = Buffer.from([0]);
+
 function view(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -88,7 +90,13 @@ export class LmdbRegistryStore extends BaseRegistryStore {
   constructor(root: LmdbRootDatabase, options: LmdbRegistryStoreOptions = {}) {
     super();
     this.#root = checkRoot(root);
-    const db = this.#root.openDB({ name: LMDB_REGISTRY_DB_NAME, keyEncoding: 'binary', encoding: 'binary' });
+    let db: LmdbDatabase | undefined;
+    try {
+      db = this.#root.openDB({ name: LMDB_REGISTRY_DB_NAME, keyEncoding: 'binary', encoding: 'binary' });
+    } catch (err) {
+      // Typically MDB_DBS_FULL: the root was opened with too small a maxDbs for one more sub-database.
+      throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `LmdbRegistryStore: cannot open the sub-database ${LMDB_REGISTRY_DB_NAME}`, { cause: err });
+    }
     if (db === undefined) throw refuse(`the sub-database ${LMDB_REGISTRY_DB_NAME} cannot be opened`);
     this.#db = db;
     this.#closeHandle = options.closeHandle === true;
@@ -102,7 +110,12 @@ export class LmdbRegistryStore extends BaseRegistryStore {
     const { open } = await import('lmdb');
     // No noSync/noMetaSync: every commit is synced; with the default overlappingSync the sync
     // finishes after the commit, which is why _write awaits `flushed`.
-    const root = open(path, {}) as unknown as LmdbRootDatabase;
+    let root: LmdbRootDatabase;
+    try {
+      root = open(path, {}) as unknown as LmdbRootDatabase;
+    } catch (err) {
+      throw new KeyledgerError(ErrorCode.STORE_IO, `LmdbRegistryStore: cannot open ${path}`, { cause: err });
+    }
     try {
       return new LmdbRegistryStore(root, { closeHandle: true });
     } catch (err) {
@@ -111,21 +124,18 @@ export class LmdbRegistryStore extends BaseRegistryStore {
     }
   }
 
-  // lmdb crashes the process (or segfaults) on some calls once its environment is closed, so every
-  // operation checks first; the error becomes ERR_STORE_IO in the base class.
-  #assertBackendOpen(): void {
-    if (this.#root.status !== 'open') {
-      throw new KeyledgerError(ErrorCode.STORE_IO, `lmdb root database at ${this.#root.path} is ${this.#root.status ?? 'not open'}`);
-    }
-  }
-
   protected _get(key: Uint8Array): Uint8Array | undefined {
-    this.#assertBackendOpen();
     return this.#db.get(view(key));
   }
 
   protected async _write(puts: readonly StoreEntry[]): Promise<void> {
-    this.#assertBackendOpen();
+    if (this.#root.status !== 'open') {
+      // Once the root is closed, lmdb's write path throws from a background tick, out of reach of
+      // any promise: an uncaught exception that ends the process. A read raises the same
+      // condition as a catchable lmdb error, which the base class reports as ERR_STORE_IO.
+      this.#db.get(PROBE_KEY);
+      throw new KeyledgerError(ErrorCode.STORE_IO, `lmdb root database at ${this.#root.path} is ${this.#root.status ?? 'not open'}`);
+    }
     if (puts.length === 0) return;
     // One transaction: all puts commit together or not at all.
     await this.#db.transaction(() => {
@@ -137,7 +147,6 @@ export class LmdbRegistryStore extends BaseRegistryStore {
   }
 
   protected _scan(prefix: Uint8Array): StoreEntry[] {
-    this.#assertBackendOpen();
     const end = prefixUpperBound(prefix);
     // Collected eagerly from one read snapshot: an abandoned lazy range would pin its read transaction.
     return [...this.#db.getRange(end === undefined ? { start: view(prefix) } : { start: view(prefix), end: view(end) })];

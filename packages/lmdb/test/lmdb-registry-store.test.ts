@@ -126,6 +126,16 @@ describe('LmdbRegistryStore › construction refusal', () => {
     }
   });
 
+  it('refuses a root with no room for another sub-database (maxDbs)', async () => {
+    const root = open(freshDir(), { maxDbs: 1 });
+    try {
+      root.openDB({ name: 'mine' });
+      expect(codeOf(() => new LmdbRegistryStore(root))).toBe(ErrorCode.UNSUPPORTED_STORE);
+    } finally {
+      await root.close();
+    }
+  });
+
   it('refuses a named sub-database in place of the root', async () => {
     const root = open(freshDir(), {});
     try {
