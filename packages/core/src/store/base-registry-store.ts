@@ -107,16 +107,21 @@ export abstract class BaseRegistryStore implements RegistryStore {
     } catch (err) {
       throw storeIo('scan', err);
     }
-    for (;;) {
-      this.assertOpen('scan');
-      let r: IteratorResult<StoreEntry>;
-      try {
-        r = await it.next();
-      } catch (err) {
-        throw storeIo('scan', err);
+    try {
+      for (;;) {
+        this.assertOpen('scan');
+        let r: IteratorResult<StoreEntry>;
+        try {
+          r = await it.next();
+        } catch (err) {
+          throw storeIo('scan', err);
+        }
+        if (r.done) return;
+        yield { key: copyBytes(r.value.key), value: copyBytes(r.value.value) };
       }
-      if (r.done) return;
-      yield { key: copyBytes(r.value.key), value: copyBytes(r.value.value) };
+    } finally {
+      // A caller that stops early must not leave a backend cursor (and its read transaction) open.
+      await Promise.resolve(it.return?.()).catch(() => undefined);
     }
   }
 
