@@ -58,7 +58,7 @@ export function encodeBootstrap(b: Bootstrap): Uint8Array {
 
 /** Decodes a whole bootstrap entry, opcode byte included. */
 export function decodeBootstrap(entry: Uint8Array): Bootstrap {
-  if (entry[0] !== Opcode.BOOTSTRAP) throw malformed('not a bootstrap entry (opcode 0x04)');
+  if (!(entry instanceof Uint8Array) || entry[0] !== Opcode.BOOTSTRAP) throw malformed('not a bootstrap entry (opcode 0x04)');
   const r = new WireReader(entry, 1);
   r.version();
   const storageDekId = r.u32('storage_dek');

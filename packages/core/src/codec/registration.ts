@@ -46,7 +46,7 @@ export function encodeRegistration(reg: Registration): Uint8Array {
 
 /** Decodes a whole registration entry, opcode byte included. */
 export function decodeRegistration(entry: Uint8Array): Registration {
-  if (entry[0] !== Opcode.REGISTRATION) throw malformed('not a registration entry (opcode 0x03)');
+  if (!(entry instanceof Uint8Array) || entry[0] !== Opcode.REGISTRATION) throw malformed('not a registration entry (opcode 0x03)');
   const r = new WireReader(entry, 1);
   r.version();
   if (entry.length !== 1 + REGISTRATION_BODY_LENGTH) {

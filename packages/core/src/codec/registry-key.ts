@@ -1,5 +1,5 @@
 import { ErrorCode, KeyledgerError } from '../errors.js';
-import { checkU32 } from './wire.js';
+import { checkU32, checkU64 } from './wire.js';
 
 /**
  * Registry key, 27 bytes:
@@ -41,7 +41,8 @@ export function encodeRegistryKey(dekId: number, slot: number): Uint8Array {
 
 /** The registry key of (dek_id, node_id16 of fullNodeId). */
 export function registryKey(dekId: number, fullNodeId: bigint): Uint8Array {
-  return encodeRegistryKey(dekId, nodeId16(fullNodeId));
+  // Checked, not masked: -1n or 2^64 + 5 would otherwise land silently in slot 0xFFFF or 5.
+  return encodeRegistryKey(dekId, nodeId16(checkU64('full_node_id', fullNodeId)));
 }
 
 export function isRegistryKey(key: Uint8Array): boolean {

@@ -71,7 +71,7 @@ export function encodeRotation(rot: Rotation): Uint8Array {
 
 /** Decodes a whole rotation entry, opcode byte included. */
 export function decodeRotation(entry: Uint8Array): Rotation {
-  if (entry[0] !== Opcode.ROTATION) throw malformed('not a rotation entry (opcode 0x05)');
+  if (!(entry instanceof Uint8Array) || entry[0] !== Opcode.ROTATION) throw malformed('not a rotation entry (opcode 0x05)');
   const r = new WireReader(entry, 1);
   r.version();
   const subtag = checkSubtag(r.u8('subtag'));

@@ -97,10 +97,15 @@ export class WireReader {
     return v;
   }
 
-  /** A copy, so a decoded entry never aliases the caller's buffer. */
+  /**
+   * A plain Uint8Array copy, so a decoded entry never aliases the caller's buffer. Not
+   * `this.#bytes.slice`: on a Node Buffer that returns a view, and a wrapped DEK kept in the
+   * state would change when the host reuses its read buffer.
+   */
   bytes(n: number, what: string): Uint8Array {
     this.#need(n, what);
-    const out = this.#bytes.slice(this.#pos, this.#pos + n);
+    const out = new Uint8Array(n);
+    out.set(this.#bytes.subarray(this.#pos, this.#pos + n));
     this.#pos += n;
     return out;
   }
