@@ -1,2 +1,2 @@
 export { SqliteRegistryStore, SQLITE_REGISTRY_TABLE } from './sqlite-registry-store.js';
-export type { SqliteDatabase, SqliteRegistryStoreOptions } from './sqlite-registry-store.js';
+export type { SqliteDatabase, SqliteStatement, SqliteRegistryStoreOptions } from './sqlite-registry-store.js';

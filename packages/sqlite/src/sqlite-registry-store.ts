@@ -8,7 +8,7 @@ export const SQLITE_REGISTRY_TABLE = 'keyledger_registry';
 const SYNCHRONOUS_FULL = 2;
 
 /** The slice of a better-sqlite3 `Statement` this adapter calls. */
-interface SqliteStatement {
+export interface SqliteStatement {
   run(...params: unknown[]): unknown;
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];

@@ -1,0 +1,67 @@
+// Installs the packed tarballs into a scratch project with plain npm (no workspace links) and
+// uses them as a user would: ESM and CJS, tsc under node16 and bundler resolution, a custom
+// backend checked by the conformance suite under vitest (and a broken one failing), and the CLI.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packAll, root } from './pack-packages.mjs';
+
+const scratch = mkdtempSync(join(tmpdir(), 'keyledger-test-pack-'));
+const results = [];
+function step(name, fn) {
+  const started = Date.now();
+  try {
+    fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}\n${String(err.stdout ?? '')}${String(err.stderr ?? '')}${err.stdout ? '' : err.message}`);
+  }
+}
+const run = (cmd, args, env = {}) => execFileSync(cmd, args, { cwd: scratch, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, NO_COLOR: '1', ...env } });
+
+try {
+  execFileSync('pnpm', ['run', 'build'], { cwd: root, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
+  const tarballs = join(scratch, 'tarballs');
+  mkdirSync(tarballs);
+  const packed = packAll(tarballs);
+  for (const p of packed) console.log(`packed ${p.name} ${(p.size / 1024).toFixed(1)} KiB`);
+  for (const f of readdirSync(join(root, 'scripts', 'pack-fixtures'))) cpSync(join(root, 'scripts', 'pack-fixtures', f), join(scratch, f));
+  writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }, null, 2));
+  step('npm install of the tarballs (no workspace)', () =>
+    run('npm', ['install', '--no-audit', '--no-fund', ...packed.map((p) => p.tarball), 'better-sqlite3@^12.6.2', 'lmdb@^3.5.6', 'level@^10.0.0', 'classic-level@^3.0.0', 'typescript@~5.9.3', 'vitest@~4.1.12', '@types/node@^20.9.0']),
+  );
+  step('ESM import of core and each adapter; a registration survives reopening', () => console.log(run('node', ['esm.mjs']).trim()));
+  step('CJS require of core, conformance and each adapter', () => console.log(run('node', ['cjs.cjs']).trim()));
+  for (const resolution of ['node16', 'bundler']) {
+    const module = resolution === 'node16' ? 'node16' : 'esnext';
+    writeFileSync(join(scratch, `tsconfig.${resolution}.json`), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module, moduleResolution: resolution, target: 'es2022', types: ['node'], skipLibCheck: false }, files: ['sample.ts'] }));
+    step(`tsc --noEmit with moduleResolution ${resolution}`, () => run('npx', ['tsc', '-p', `tsconfig.${resolution}.json`]));
+  }
+  step('custom backend passes the conformance suite under vitest (used-by path)', () => {
+    const out = run('npx', ['vitest', 'run'], { STORE_MODULE: './my-store.mjs' });
+    const m = /Tests\s+(\d+) passed/.exec(out);
+    console.log(`     ${m ? m[1] : '?'} conformance cases passed`);
+  });
+  step('a broken custom backend fails the conformance suite', () => {
+    let failedAsExpected = false;
+    try {
+      run('npx', ['vitest', 'run'], { STORE_MODULE: './my-broken-store.mjs' });
+    } catch (err) {
+      failedAsExpected = /scan yields keys in unsigned byte order/.test(String(err.stdout));
+    }
+    if (!failedAsExpected) throw new TypeError('the broken backend was not caught by "scan yields keys in unsigned byte order"');
+  });
+  step('npx keyledger demo from the installed CLI', () => {
+    const out = run('npx', ['keyledger', 'demo']);
+    if (!/ERR_LOCAL_EPOCH_ROLLBACK/.test(out) || !/ERR_NODE_ID_COLLISION/.test(out)) throw new TypeError(`demo output lacks the two halts:\n${out}`);
+    console.log(`     demo printed ${out.split('\n').length} lines, both halts explained`);
+  });
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+const failed = results.filter((r) => !r.ok).length;
+console.log(`test:pack: ${results.length - failed} of ${results.length} checks passed`);
+process.exit(failed > 0 ? 1 : 0);
