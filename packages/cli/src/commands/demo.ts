@@ -1,0 +1,220 @@
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rmdir } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { Command } from 'commander';
+import { Applier, FileKek, isHalt, type ApplyResult, type RegistryStore } from '@keyledger/core';
+import { CliError, ExitCode } from '../cli-error.js';
+import { DEMO_EPOCH_MS, buildDemoScenario, type DemoStep, type LogEntry } from '../demo-cluster.js';
+import { writeLog } from '../log-file.js';
+import { reasonOf, stdout } from '../output.js';
+import { readReport, renderState, renderWriters, reportToJson } from '../report.js';
+import { STORE_URI_HELP, formatStoreUri, openStore, parseStoreUri, type StoreUri } from '../store-uri.js';
+
+export interface DemoOptions {
+  store?: string;
+  dir?: string;
+}
+
+/** A path as the user would type it: relative to the current directory when it lies inside it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : path;
+}
+
+function shownUri(uri: StoreUri): string {
+  return `${uri.scheme}:${shown(uri.path)}`;
+}
+
+/** "inserted ×2, advanced" from the applier's results, in order of first appearance. */
+function tally(results: readonly ApplyResult[]): string {
+  const counts = new Map<string, number>();
+  for (const r of results) counts.set(r.effect, (counts.get(r.effect) ?? 0) + 1);
+  return [...counts].map(([effect, n]) => (n > 1 ? `${effect} ×${n}` : effect)).join(', ');
+}
+
+function indices(entries: readonly LogEntry[]): string {
+  return entries.map((e) => e.index).join(',');
+}
+
+/** The store as `inspect --json` prints it: equal strings mean an unchanged state and registry. */
+async function snapshot(store: RegistryStore): Promise<string> {
+  return JSON.stringify(reportToJson(await readReport(store), ''));
+}
+
+async function refuseUsedStore(store: RegistryStore, uri: StoreUri): Promise<void> {
+  const report = await readReport(store);
+  if (report.state !== undefined || report.deks.length > 0) {
+    throw new CliError(`${formatStoreUri(uri)} already holds keyledger state: the demo needs a fresh store (omit --store for a new one)`);
+  }
+}
+
+/**
+ * Generates a KEK, builds the demo log, writes it as JSON Lines, and applies it step by step with
+ * narration: a bootstrap, restarts, a restart with a Raft replay, a DEK rotation, both envelope
+ * cutovers, then a rollback and a slot collision that must halt with the state unchanged.
+ * Exits 0 when every step did what it should, halts included.
+ */
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const started = performance.now();
+  const dir = options.dir === undefined ? await mkdtemp(join(process.cwd(), 'keyledger-demo-')) : resolve(options.dir);
+  mkdirSync(dir, { recursive: true });
+  try {
+    return await demoIn(dir, options, started);
+  } catch (err) {
+    // A refused run leaves no empty directory behind; rmdir keeps anything with files in it.
+    if (options.dir === undefined) await rmdir(dir).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function demoIn(dir: string, options: DemoOptions, started: number): Promise<number> {
+  const c = stdout.c;
+  const uri = parseStoreUri(options.store ?? `sqlite:${join(dir, 'registry.db')}`);
+  const kekPath = join(dir, 'kek.bin');
+  const logPath = join(dir, 'demo-log.jsonl');
+
+  // The store is checked before anything is generated, so a refused run leaves no KEK behind.
+  let store: RegistryStore | undefined = await openStore(uri);
+  let applier: Applier | undefined;
+  let kek: FileKek | undefined;
+  try {
+    await refuseUsedStore(store, uri);
+    stdout.line(c.bold('keyledger demo: a 3-node cluster applying its encryption log'));
+    stdout.line(`  directory ${shown(dir)}`);
+    kek = await FileKek.generate(kekPath);
+    stdout.line(`  KEK       ${shown(kekPath)} (generated: 32 random bytes, mode 0600)`);
+    const scenario = await buildDemoScenario(kek);
+    await writeLog(logPath, scenario.log);
+    stdout.line(`  log       ${shown(logPath)} (${scenario.log.length} entries, JSON Lines)`);
+    stdout.line(`  store     ${shownUri(uri)}`);
+    stdout.line();
+
+    let clockIndex = 0n;
+    const events: string[] = [];
+    const openApplier = async (): Promise<void> => {
+      store ??= await openStore(uri);
+      applier = await Applier.open(store, {
+        kek,
+        // Deterministic `created`: one minute per raft index from a fixed date.
+        now: () => new Date(DEMO_EPOCH_MS + Number(clockIndex) * 60_000),
+        onRaftKeyInstalled: (cutover, dekId) => {
+          events.push(`raft key DEK ${dekId} in effect from index ${cutover}`);
+        },
+      });
+    };
+    await openApplier();
+
+    let n = 0;
+    let haltNoted = false;
+    for (const step of scenario.steps) {
+      n++;
+      const label = (mark: string, idx: string): string => `${String(n).padStart(3)} ${mark} ${c.dim(idx.padEnd(14))} ${step.title}`;
+      events.length = 0;
+      const line = await runStep(step, {
+        applier: () => applier!,
+        store: () => store!,
+        setClock: (i) => (clockIndex = i),
+        restart: async () => {
+          await applier!.close();
+          await store!.close();
+          applier = undefined;
+          store = undefined;
+          await openApplier();
+          return applier!.keyIds().length;
+        },
+      });
+      const detail = [line.detail, ...events].join('; ');
+      const idx = step.kind === 'restart' ? '' : `[${indices(step.entries)}]`;
+      stdout.line(`${label(line.ok ? c.green('✓') : c.red('✗'), idx)} ${c.dim('→')} ${line.ok ? detail : c.red(detail)}`);
+      if (step.kind === 'halt' && !haltNoted) {
+        haltNoted = true;
+        stdout.line(c.dim('        (a real replica stops at its first halt; the demo goes on to show the other check)'));
+      }
+    }
+
+    const report = await readReport(store!);
+    stdout.line();
+    stdout.line(renderState(report, shownUri(uri), c));
+    stdout.line();
+    stdout.line(renderWriters(report, c));
+    stdout.line();
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    stdout.line(`done in ${seconds}s. Replay the same log into another backend and compare:`);
+    stdout.line(`  keyledger replay ${shown(logPath)} --kek ${shown(kekPath)} --store lmdb:${shown(join(dir, 'replica-lmdb'))}`);
+    stdout.line(`  keyledger inspect --store lmdb:${shown(join(dir, 'replica-lmdb'))}`);
+    stdout.line(c.dim('  (replay stops at the rollback entry with exit code 2: that halt is the point)'));
+  } finally {
+    await applier?.close();
+    await store?.close();
+    kek?.close();
+  }
+  return ExitCode.OK;
+}
+
+interface StepContext {
+  applier(): Applier;
+  store(): RegistryStore;
+  setClock(index: bigint): void;
+  restart(): Promise<number>;
+}
+
+async function runStep(step: DemoStep, ctx: StepContext): Promise<{ ok: boolean; detail: string }> {
+  switch (step.kind) {
+    case 'restart': {
+      const keys = await ctx.restart();
+      return { ok: true, detail: `${keys} DEKs unwrapped into the keystore` };
+    }
+    case 'apply': {
+      const results: ApplyResult[] = [];
+      // One entry at a time so the fixed clock can follow the raft index; a host would group them.
+      for (const e of step.entries) {
+        ctx.setClock(e.index);
+        results.push(await ctx.applier().applyEntry(e.entry, e.index));
+      }
+      const writers = step.entries.length === 1 && results[0]?.kind === 'bootstrap' ? `, ${(await readReport(ctx.store())).deks.reduce((n, d) => n + d.writers.length, 0)} writers` : '';
+      return { ok: true, detail: `${tally(results)}${writers}` };
+    }
+    case 'replay': {
+      const before = await snapshot(ctx.store());
+      const results = await ctx.applier().applyEntries(step.entries);
+      const same = (await snapshot(ctx.store())) === before;
+      if (!same) throw new CliError('the replayed entries changed the store: replays must be idempotent');
+      return { ok: true, detail: `${tally(results)} (one group commit); store unchanged` };
+    }
+    case 'halt': {
+      const before = await snapshot(ctx.store());
+      const entry = step.entries[0]!;
+      try {
+        await ctx.applier().applyEntry(entry.entry, entry.index);
+      } catch (err) {
+        if (!isHalt(err)) throw err;
+        const { code, message } = reasonOf(err);
+        if (code !== step.expect) throw new CliError(`expected ${step.expect}, the entry halted with ${code ?? 'no code'}`, { cause: err });
+        if ((await snapshot(ctx.store())) !== before) throw new CliError('the halted entry changed the store');
+        return { ok: false, detail: `halted: ${code} (${message}); state intact, applied index still ${ctx.applier().state.raftAppliedIndex}` };
+      }
+      throw new CliError(`the entry at index ${entry.index} was applied but must halt with ${step.expect}`);
+    }
+  }
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('build and apply a realistic encryption log for a 3-node cluster, narrating each step')
+    .option('--store <uri>', `store to apply to, which must be fresh: ${STORE_URI_HELP} (default: sqlite in the demo directory)`)
+    .option('--dir <dir>', 'directory for kek.bin, demo-log.jsonl and the default store (default: a new ./keyledger-demo-XXXXXX)')
+    .addHelpText(
+      'after',
+      `
+The demo ends with two entries that must halt (an epoch rollback and a slot collision); it exits
+0 when they do and the state stays intact. Exit codes: 0 success, 1 the store is not fresh, a
+file already exists, or an I/O error.
+
+Examples:
+  $ keyledger demo
+  $ keyledger demo --store level:./demo-level`,
+    )
+    .action(async (options: DemoOptions) => {
+      process.exitCode = await runDemo(options);
+    });
+}
