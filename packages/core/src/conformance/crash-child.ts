@@ -25,13 +25,22 @@ export interface ChildHandle {
   kill(): void;
 }
 
+export interface RunChildOptions {
+  /** The child's environment (default: this process's), for instance with LD_PRELOAD set. */
+  env?: NodeJS.ProcessEnv;
+}
+
 export function runChild(
   script: string,
   args: string[],
   onLine: (line: string, lines: string[]) => boolean,
   timeoutMs = 60_000,
+  options: RunChildOptions = {},
 ): ChildHandle {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   const run: ChildRun = { lines: [], killed: false, exitCode: null, stderr: '' };
   const kill = (): void => {
     run.killed = true;
