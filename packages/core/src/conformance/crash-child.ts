@@ -28,6 +28,12 @@ export interface ChildHandle {
 export interface RunChildOptions {
   /** The child's environment (default: this process's), for instance with LD_PRELOAD set. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Keep in `lines` what the child printed before it died but the parent read after `kill()`
+   * (`onLine` is not called for them). A line already in the pipe is something the child did:
+   * a campaign that counts acknowledgements must not drop it.
+   */
+  keepLinesAfterKill?: boolean;
 }
 
 export function runChild(
@@ -56,7 +62,10 @@ export function runChild(
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (run.killed) continue;
+        if (run.killed) {
+          if (options.keepLinesAfterKill) run.lines.push(line);
+          continue;
+        }
         run.lines.push(line);
         if (onLine(line, run.lines)) kill();
       }
