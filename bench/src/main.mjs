@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// pnpm bench [--quick] [--backends lmdb,level,sqlite] [--out DIR]
+// Measures the raw libraries and keyledger on LMDB, LevelDB and SQLite in one run, prints the
+// figures and the target ratios, writes results/<latest|quick>.{json,svg}. See BENCHMARKS.md.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BACKENDS } from './backends.mjs';
+import { chartSvg } from './chart.mjs';
+import { FULL, QUICK } from './config.mjs';
+import { measureFsync } from './disk.mjs';
+import { checkTargets, figuresTable, ratios, targetsTable } from './report.mjs';
+import { benchBackend } from './scenarios.mjs';
+import { freshDir, dropDir, removeTempRoot, tempRoot } from './tmpdir.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    backends: { type: 'string', default: BACKENDS.join(',') },
+    out: { type: 'string', default: join(here, '..', 'results') },
+  },
+});
+const cfg = args.quick ? QUICK : FULL;
+const backends = args.backends.split(',').filter(Boolean);
+for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend ${b}; expected ${BACKENDS.join(', ')}`);
+
+const started = performance.now();
+const log = (msg) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+
+function machine() {
+  const cpu = cpus()[0]?.model?.trim() ?? 'unknown';
+  let disk = 'unknown';
+  try {
+    disk = execFileSync('df', ['-T', tempRoot()], { encoding: 'utf8' }).trim().split('\n').pop().split(/\s+/).slice(0, 2).join(' ');
+  } catch {}
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
+  } catch {}
+  return { cpu, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, disk, commit };
+}
+
+/** The RSS figure runs in a child process, alone, so nothing of this process is counted. */
+function rssRun(backend) {
+  const dir = freshDir(`${backend}-rss`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(here, 'rss-child.mjs'), backend, dir, String(cfg.rssEntries), String(cfg.groupSize)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      dropDir(dir);
+      if (code !== 0) reject(new Error(`rss child for ${backend} exited with ${code}`));
+      else resolve(JSON.parse(out));
+    });
+  });
+}
+
+/** Every figure must be a finite positive number: a harness that silently measures nothing has rotted. */
+function assertComplete(result) {
+  const bad = [];
+  const walk = (v, path) => {
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || (v <= 0 && !path.includes('growth'))) bad.push(`${path} = ${v}`);
+    } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+  };
+  walk(result.backends, 'backends');
+  if (bad.length) throw new Error(`incomplete figures:\n  ${bad.join('\n  ')}`);
+}
+
+const result = { date: new Date().toISOString(), mode: cfg.mode, params: cfg, machine: machine(), backends: {}, targets: [] };
+log(`${cfg.mode} run on ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.disk}; temp dir ${tempRoot()}`);
+try {
+  for (const backend of backends) {
+    log(`${backend}: disk fsync probe`);
+    const disk = measureFsync(cfg.rounds, cfg.fsyncOps);
+    const figures = { disk, ...(await benchBackend(backend, cfg, log)) };
+    log(`${backend}: RSS over ${cfg.rssEntries.toLocaleString('en')} grouped applies (child process)`);
+    figures.rss = await rssRun(backend);
+    figures.ratios = ratios(figures);
+    result.backends[backend] = figures;
+    result.targets.push(...checkTargets(backend, figures.ratios));
+  }
+  assertComplete(result);
+  result.seconds = (performance.now() - started) / 1000;
+  const name = cfg.mode === 'full' ? 'latest' : 'quick';
+  mkdirSync(args.out, { recursive: true });
+  const jsonPath = join(args.out, `${name}.json`);
+  const svgPath = join(args.out, `${name}.svg`);
+  writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(svgPath, await chartSvg(result));
+  console.log(figuresTable(result));
+  console.log(targetsTable(result));
+  const missed = result.targets.filter((t) => !t.met);
+  console.log(`${result.targets.length - missed.length}/${result.targets.length} targets met${missed.length ? `; missed: ${missed.map((t) => `${t.backend} ${t.target}`).join(', ')}` : ''}`);
+  console.log(`wrote ${relative(process.cwd(), jsonPath)} and ${relative(process.cwd(), svgPath)} in ${result.seconds.toFixed(1)} s`);
+} finally {
+  removeTempRoot();
+}

@@ -1,0 +1,27 @@
+// Summarises a .cpuprofile: self time per function and per file, top N.
+//   node src/profile-summary.mjs profiles/x.cpuprofile [N]
+import { readFileSync } from 'node:fs';
+
+const [file, topArg] = process.argv.slice(2);
+const top = Number(topArg ?? 25);
+const prof = JSON.parse(readFileSync(file, 'utf8'));
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const self = new Map();
+const dt = prof.timeDeltas;
+for (let i = 0; i < prof.samples.length; i++) {
+  const n = byId.get(prof.samples[i]);
+  self.set(n, (self.get(n) ?? 0) + (dt[i] ?? 0));
+}
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+const agg = (keyOf) => {
+  const m = new Map();
+  for (const [n, t] of self) m.set(keyOf(n), (m.get(keyOf(n)) ?? 0) + t);
+  return [...m].sort((a, b) => b[1] - a[1]).slice(0, top);
+};
+const short = (url) => url.replace(/^file:\/\//, '').replace(/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/.*\/packages\//, '');
+const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
+console.log(`total sampled ${(total / 1000).toFixed(0)} ms`);
+console.log('\nself time by function:');
+for (const [k, t] of agg((n) => `${n.callFrame.functionName || '(anonymous)'}  ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`)) console.log(pct(t), k);
+console.log('\nself time by file:');
+for (const [k, t] of agg((n) => short(n.callFrame.url) || `(${n.callFrame.functionName})`)) console.log(pct(t), k);

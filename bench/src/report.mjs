@@ -1,0 +1,82 @@
+// Ratios, targets, the printed tables.
+import Table from 'cli-table3';
+
+const MiB = 1024 * 1024;
+/** No colours: the tables are pasted into BENCHMARKS.md and read from CI logs. */
+const PLAIN = { head: [], border: [] };
+
+/** The targets of the issue, each a ratio (or figure) of one backend from the same run. */
+export const TARGETS = [
+  { id: 'perEntryVsRaw', label: 'per-entry durable apply / raw per-op', op: '>=', limit: 0.9 },
+  { id: 'groupedVsRaw', label: 'grouped apply / raw grouped', op: '>=', limit: 0.8 },
+  { id: 'groupedVsPerEntry', label: 'grouped apply / per-entry apply', op: '>=', limit: 25, backends: ['lmdb', 'sqlite'] },
+  { id: 'perEntryFullVsEmpty', label: 'per-entry @big store / @empty', op: '>=', limit: 0.7 },
+  { id: 'groupedFullVsEmpty', label: 'grouped @big store / @empty', op: '>=', limit: 0.7 },
+  { id: 'rssGrowthMiB', label: 'RSS growth over the grouped run (MiB)', op: '<', limit: 64 },
+  { id: 'openFullVsSmall', label: 'open Applier @big store / @10 rows', op: '<=', limit: 2 },
+];
+
+export function ratios(f) {
+  return {
+    perEntryVsRaw: f.perEntry.median / f.rawPerOp.median,
+    groupedVsRaw: f.grouped.median / f.rawGrouped.median,
+    groupedVsPerEntry: f.grouped.median / f.perEntry.median,
+    perEntryFullVsEmpty: f.perEntryFull.median / f.perEntry.median,
+    groupedFullVsEmpty: f.groupedFull.median / f.grouped.median,
+    rssGrowthMiB: f.rss.growth.total / MiB,
+    openFullVsSmall: f.openFull.median / f.openSmall.median,
+    perEntryVsDisk: f.perEntry.median / f.disk.median,
+  };
+}
+
+export function checkTargets(backend, r) {
+  return TARGETS.filter((t) => !t.backends || t.backends.includes(backend)).map((t) => {
+    const value = r[t.id];
+    const met = t.op === '>=' ? value >= t.limit : t.op === '<' ? value < t.limit : value <= t.limit;
+    return { backend, target: t.id, label: t.label, value, op: t.op, limit: t.limit, met };
+  });
+}
+
+const int = (x) => Math.round(x).toLocaleString('en');
+const ms = (x) => (x < 1 ? x.toFixed(3) : x.toFixed(2));
+const mib = (b) => (b / MiB).toFixed(1);
+
+export function figuresTable(result) {
+  const backends = Object.keys(result.backends);
+  const big = result.params.prefillRows.toLocaleString('en');
+  const table = new Table({ style: PLAIN, head: ['median of rounds', ...backends], colAligns: ['left', ...backends.map(() => 'right')] });
+  const row = (label, fn) => table.push([label, ...backends.map((b) => fn(result.backends[b]))]);
+  row('disk: write 64 B + fsync (ops/s)', (f) => int(f.disk.median));
+  row('raw: 1 read-modify-write per commit (ops/s)', (f) => int(f.rawPerOp.median));
+  row('keyledger: applyEntry, 1 per commit (ops/s)', (f) => int(f.perEntry.median));
+  row(`keyledger: applyEntry @${big} rows (ops/s)`, (f) => int(f.perEntryFull.median));
+  row(`raw: ${result.params.groupSize} RMW per commit (ops/s)`, (f) => int(f.rawGrouped.median));
+  row(`keyledger: applyEntries ×${result.params.groupSize} (ops/s)`, (f) => int(f.grouped.median));
+  row(`keyledger: applyEntries @${big} rows (ops/s)`, (f) => int(f.groupedFull.median));
+  row(`RSS growth, ${result.params.rssEntries.toLocaleString('en')} grouped applies (MiB)`, (f) => mib(f.rss.growth.total));
+  row('  of which anonymous / file-backed (MiB)', (f) => `${mib(f.rss.growth.anon)} / ${mib(f.rss.growth.file)}`);
+  row('  sustained rate of that run (ops/s)', (f) => int(f.rss.opsPerSec));
+  row('Applier.open, 10 rows (ms)', (f) => ms(f.openSmall.median));
+  row(`Applier.open, ${big} rows (ms)`, (f) => ms(f.openFull.median));
+  row('cold open (store + Applier), 10 rows (ms)', (f) => ms(f.coldOpenSmall.median));
+  row(`cold open (store + Applier), ${big} rows (ms)`, (f) => ms(f.coldOpenFull.median));
+  return table.toString();
+}
+
+export function targetsTable(result) {
+  const backends = Object.keys(result.backends);
+  const table = new Table({ style: PLAIN, head: ['target', ...backends], colAligns: ['left', ...backends.map(() => 'right')] });
+  for (const t of TARGETS) {
+    table.push([
+      `${t.label} ${t.op} ${t.limit}`,
+      ...backends.map((b) => {
+        const c = result.targets.find((x) => x.backend === b && x.target === t.id);
+        const v = result.backends[b].ratios[t.id];
+        const shown = t.id === 'rssGrowthMiB' ? v.toFixed(1) : v.toFixed(2);
+        return c ? `${shown} ${c.met ? 'met' : 'MISSED'}` : `${shown} (no target)`;
+      }),
+    ]);
+  }
+  table.push(['per-entry apply / disk fsync rate (context)', ...backends.map((b) => result.backends[b].ratios.perEntryVsDisk.toFixed(2))]);
+  return table.toString();
+}
