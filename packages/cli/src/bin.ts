@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { CliError, ExitCode } from './cli-error.js';
 import { conformanceCommand } from './commands/conformance.js';
@@ -8,9 +9,12 @@ import { replayCommand } from './commands/replay.js';
 import { exportSidecarCommand, importSidecarCommand } from './commands/sidecar.js';
 import { formatError, stderr } from './output.js';
 
+// dist/bin.js → ../package.json, in the workspace and in the published package alike.
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
 const program = new Command('keyledger')
   .description('Apply, inspect and check keyledger encryption logs: unique AES-256-GCM nonces across Raft replicas.')
-  .version('0.1.0')
+  .version(version)
   .showHelpAfterError('(add --help for usage)')
   .addHelpText(
     'after',

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,12 +62,7 @@ export async function exampleModules(): Promise<{ example: string; broken: strin
   await cp(join(FIXTURES, 'broken-store.mjs'), join(dir, 'broken-store.mjs'));
   await mkdir(join(dir, 'json-file-store'));
   await cp(join(EXAMPLE_DIR, 'index.mjs'), join(dir, 'json-file-store', 'index.mjs'));
-  let linked = true;
-  try {
-    createRequire(join(EXAMPLE_DIR, 'index.mjs')).resolve('@keyledger/core');
-  } catch {
-    linked = false;
-  }
+  const linked = existsSync(join(EXAMPLE_DIR, 'node_modules', '@keyledger', 'core', 'package.json'));
   await mkdir(join(dir, 'node_modules', '@keyledger'), { recursive: true });
   await symlink(join(REPO_DIR, 'packages', 'core'), join(dir, 'node_modules', '@keyledger', 'core'), 'dir');
   return { example: linked ? join(EXAMPLE_DIR, 'index.mjs') : join(dir, 'json-file-store', 'index.mjs'), broken: join(dir, 'broken-store.mjs') };

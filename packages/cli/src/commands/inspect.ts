@@ -14,7 +14,7 @@ export interface InspectOptions {
  * store directly, without a KEK: nothing is unwrapped and no key bytes, wrapped or not, are shown.
  * Exits 1 when a registry row is damaged.
  */
-export async function inspect(options: InspectOptions): Promise<number> {
+export async function runInspect(options: InspectOptions): Promise<number> {
   const uri = parseStoreUri(options.store);
   const report = await withStore(uri, { mustExist: true }, readReport);
   const name = formatStoreUri(uri);
@@ -46,6 +46,6 @@ Example:
   $ keyledger inspect --store lmdb:./replica-b --json`,
     )
     .action(async (options: InspectOptions) => {
-      process.exitCode = await inspect(options);
+      process.exitCode = await runInspect(options);
     });
 }

@@ -5,7 +5,7 @@ import { ExitCode } from '../cli-error.js';
 import { stdout } from '../output.js';
 
 /** Creates a KEK file: 32 random bytes, mode 0600, written durably; never overwrites one. */
-export async function keygen(path: string): Promise<number> {
+export async function runKeygen(path: string): Promise<number> {
   const target = resolve(path);
   const kek = await FileKek.generate(target);
   kek.close();
@@ -27,6 +27,6 @@ Example:
   $ keyledger keygen /etc/keyledger/kek.bin`,
     )
     .action(async (path: string) => {
-      process.exitCode = await keygen(path);
+      process.exitCode = await runKeygen(path);
     });
 }

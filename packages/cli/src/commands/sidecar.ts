@@ -1,10 +1,20 @@
 import { open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { STATE_KEY, bytesEqual, decodeState, encodeState, exportSidecar, importSidecar, type EncryptionState } from '@keyledger/core';
+import {
+  REGISTRY_PREFIX,
+  STATE_KEY,
+  bytesEqual,
+  decodeState,
+  encodeState,
+  exportSidecar,
+  importSidecar,
+  type EncryptionState,
+  type RegistryStore,
+} from '@keyledger/core';
 import { CliError, ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
-import { stdout } from '../output.js';
+import { stderr, stdout } from '../output.js';
 import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, parseStoreUri, withStore } from '../store-uri.js';
 
 export interface ExportOptions {
@@ -42,7 +52,7 @@ async function writeDurably(path: string, text: string, overwrite: boolean): Pro
 }
 
 /** Prints (or writes with `--out`) the store's state as elastickv's `keys.json` sidecar (SPEC §6.3). */
-export async function exportSidecarCommandAction(options: ExportOptions): Promise<number> {
+export async function runExportSidecar(options: ExportOptions): Promise<number> {
   const uri = parseStoreUri(options.store);
   const raw = await withStore(uri, { mustExist: true }, (store) => store.get(STATE_KEY));
   if (raw === undefined) throw new CliError(`${formatStoreUri(uri)} holds no encryption state (no bootstrap applied): nothing to export`);
@@ -64,7 +74,7 @@ export async function exportSidecarCommandAction(options: ExportOptions): Promis
  * unless `--force`: replacing it can roll the applied index back or drop keys that data is
  * encrypted under. Registry rows are not touched.
  */
-export async function importSidecarCommandAction(file: string, options: ImportOptions): Promise<number> {
+export async function runImportSidecar(file: string, options: ImportOptions): Promise<number> {
   const uri = parseStoreUri(options.store);
   let text: string;
   try {
@@ -98,14 +108,25 @@ export async function importSidecarCommandAction(file: string, options: ImportOp
       }
     }
     await store.write([{ key: STATE_KEY, value: record }]);
-    return 'written';
+    return (await hasWriterRows(store)) ? 'written' : 'written-without-rows';
   });
   stdout.line(
     outcome === 'unchanged'
       ? `${formatStoreUri(uri)} already holds this state; nothing written`
       : `imported into ${formatStoreUri(uri)}: ${summary(state)}${kek ? ' (every DEK unwraps with the KEK)' : ''}`,
   );
+  if (outcome === 'written-without-rows') {
+    // keys.json carries no writer registry: until the rows are back, a rolled-back epoch or a
+    // colliding slot would be accepted as a first registration.
+    stderr.line(stderr.c.yellow('warning: the store has no writer registry rows, and keys.json does not carry them.'));
+    stderr.line(stderr.c.yellow('  Replay the log from its start (or restore the registry) before this replica writes with these keys.'));
+  }
   return ExitCode.OK;
+}
+
+async function hasWriterRows(store: RegistryStore): Promise<boolean> {
+  for await (const _ of store.scan(REGISTRY_PREFIX)) return true;
+  return false;
 }
 
 export function exportSidecarCommand(): Command {
@@ -123,7 +144,7 @@ Example:
   $ keyledger export-sidecar --store sqlite:./keyledger.db --out keys.json`,
     )
     .action(async (options: ExportOptions) => {
-      process.exitCode = await exportSidecarCommandAction(options);
+      process.exitCode = await runExportSidecar(options);
     });
 }
 
@@ -137,7 +158,9 @@ export function importSidecarCommand(): Command {
     .addHelpText(
       'after',
       `
-The store must not be in use by a running applier. Registry rows are not touched.
+The store must not be in use by a running applier. Registry rows are not touched, and
+keys.json does not carry them: a store restored from keys.json alone has an empty writer
+registry, which would accept a rolled-back epoch or a colliding slot. A warning says so.
 Exit codes: 0 imported (or already identical), 1 bad sidecar, KEK mismatch, a different state
 already in the store without --force, or an I/O error.
 
@@ -145,6 +168,6 @@ Example:
   $ keyledger import-sidecar keys.json --store lmdb:./replica-c --kek kek.bin`,
     )
     .action(async (file: string, options: ImportOptions) => {
-      process.exitCode = await importSidecarCommandAction(file, options);
+      process.exitCode = await runImportSidecar(file, options);
     });
 }

@@ -1,0 +1,70 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exampleModules, json, run, tempDir } from './helpers.js';
+
+describe('keyledger conformance', () => {
+  it('conformance › the JSON-file example backend passes every case, none skipped (exit 0)', async () => {
+    const { example } = await exampleModules();
+    const r = await run(['conformance', example]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const cases = r.stdout.split('\n').filter((l) => /^(pass|FAIL|skip) {2}/.test(l));
+    expect(cases.length).toBeGreaterThan(40);
+    expect(cases.every((l) => l.startsWith('pass  '))).toBe(true);
+    expect(r.stdout).toContain('pass  crash › every acknowledged write survives SIGKILL and no write is half-visible');
+    expect(r.stdout).toContain('pass  store-io › get on a failed backend rejects with ERR_STORE_IO and a cause');
+    expect(r.stdout).toMatch(new RegExp(`^json-file: ${cases.length} passed, 0 failed, 0 skipped$`, 'm'));
+  });
+
+  it('conformance › a broken backend (scan in reverse order) fails with reasons and exits 2', async () => {
+    const { broken } = await exampleModules();
+    const r = await run(['conformance', broken, '--filter', 'scan-order']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^FAIL {2}scan-order › scan yields keys in unsigned byte order$/m);
+    // The reason is printed, indented, under the failing case.
+    expect(r.stdout).toMatch(/^FAIL {2}scan-order › scan yields keys in unsigned byte order\n {6}\S/m);
+    expect(r.stdout).toMatch(/^reversed-scan: \d+ passed, [1-9]\d* failed, 0 skipped$/m);
+  });
+
+  it('conformance › --json reports every case with its status; skipped cases carry their reason', async () => {
+    const dir = await tempDir();
+    // A backend without breakBackend: the ERR_STORE_IO cases are skipped, with the reason.
+    const { example } = await exampleModules();
+    const wrapper = join(dir, 'no-break.mjs');
+    await writeFile(wrapper, `export { openStore } from ${JSON.stringify(example)};\n`);
+    const r = await run(['conformance', wrapper, '--json', '--filter', 'store-io']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = json(r);
+    expect(report).toMatchObject({ name: 'no-break.mjs', passed: 0, failed: 0, skipped: 3 });
+    for (const c of report.cases) {
+      expect(c.status).toBe('skipped');
+      expect(c.reason).toContain('no breakBackend option');
+    }
+  });
+
+  it('conformance › prints skipped cases as skip with the reason', async () => {
+    const dir = await tempDir();
+    const { example } = await exampleModules();
+    const wrapper = join(dir, 'no-break.mjs');
+    await writeFile(wrapper, `export { openStore } from ${JSON.stringify(example)};\n`);
+    const r = await run(['conformance', wrapper, '--filter', 'store-io › get']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^skip {2}store-io › get on a failed backend rejects with ERR_STORE_IO and a cause — no breakBackend option/m);
+  });
+
+  it('conformance › a module without openStore, a missing module, or a filter matching nothing exit 1', async () => {
+    const dir = await tempDir();
+    const bad = join(dir, 'bad.mjs');
+    await writeFile(bad, 'export const open = () => null;\n');
+    const noExport = await run(['conformance', bad]);
+    expect(noExport.code).toBe(1);
+    expect(noExport.stderr).toContain('does not export a function openStore(dir)');
+    const missing = await run(['conformance', join(dir, 'missing.mjs')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/error: no module at .*missing\.mjs/);
+    const { example } = await exampleModules();
+    const none = await run(['conformance', example, '--filter', 'no such case']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no case matches --filter');
+  });
+});

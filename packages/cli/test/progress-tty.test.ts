@@ -1,0 +1,59 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, FIXTURES, tempDir } from './helpers.js';
+
+const TMUX = '/usr/bin/tmux';
+// A private server socket, so the test neither sees nor disturbs anyone else's tmux sessions.
+const SOCKET = `keyledger-cli-test-${process.pid}`;
+const tmux = (...args: string[]): string => execFileSync(TMUX, ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+
+afterAll(() => {
+  if (existsSync(TMUX)) {
+    try {
+      tmux('kill-server');
+    } catch {
+      // The server exits by itself once its last session is gone.
+    }
+  }
+});
+
+describe.skipIf(!existsSync(TMUX))('keyledger replay on a terminal', () => {
+  it('progress › the bar redraws in place with percentage, rate and ETA while a large log replays', async () => {
+    const dir = await tempDir();
+    const log = join(dir, 'big.jsonl');
+    const total = 150_000;
+    execFileSync(process.execPath, [join(FIXTURES, 'big-log.mjs'), log, String(total)]);
+    const exitFile = join(dir, 'exit');
+    const store = `sqlite:${join(dir, 'big.db')}`;
+    const command = `NO_COLOR=1 ${process.execPath} ${BIN} replay ${log} --store ${store} --group-size 100; echo $? > ${exitFile}; sleep 60`;
+    tmux('new-session', '-d', '-s', 'replay', '-x', '160', '-y', '12', command);
+
+    const captures: string[] = [];
+    const deadline = Date.now() + 50_000;
+    while (!existsSync(exitFile) && Date.now() < deadline) {
+      await sleep(250);
+      captures.push(tmux('capture-pane', '-p', '-t', 'replay'));
+    }
+    const final = tmux('capture-pane', '-p', '-t', 'replay');
+    tmux('kill-session', '-t', 'replay');
+    expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
+
+    const barLine = new RegExp(`^replay [█░]{40} (\\d+)% \\| (\\d+)/${total} entries \\| \\d+ entries/s \\| ETA \\S+$`);
+    const inProgress = new Set<string>();
+    for (const screen of captures) {
+      const bars = screen.split('\n').filter((l) => l.startsWith('replay '));
+      // Redrawn in place: never more than one bar line on the screen.
+      expect(bars.length).toBeLessThanOrEqual(1);
+      const m = bars[0] === undefined ? null : barLine.exec(bars[0].trimEnd());
+      if (bars[0] !== undefined) expect(bars[0].trimEnd()).toMatch(barLine);
+      if (m && Number(m[2]) < total) inProgress.add(m[1]!);
+    }
+    // Several distinct percentages were seen while it ran: the bar moved.
+    expect(inProgress.size).toBeGreaterThanOrEqual(2);
+    expect(final).toMatch(new RegExp(`^replay █{40} 100% \\| ${total}/${total} entries \\| \\d+ entries/s \\| ETA 0s`, 'm'));
+    expect(final).toMatch(new RegExp(`^applied ${total} of ${total} entries to sqlite:`, 'm'));
+  });
+});
