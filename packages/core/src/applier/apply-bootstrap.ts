@@ -54,13 +54,16 @@ export async function applyBootstrap(
     return 'replayed';
   }
   const storageDek = await unwrapDek(kek, b.storageDekId, b.storageWrapped);
-  const raftDek = await unwrapDek(kek, b.raftDekId, b.raftWrapped);
+  let raftDek: Uint8Array | undefined;
   try {
+    // Inside the try: when the raft DEK cannot be unwrapped, the storage DEK already in hand
+    // must still be zero-filled, or a halted bootstrap leaves key material in the heap.
+    raftDek = await unwrapDek(kek, b.raftDekId, b.raftWrapped);
     txn.stageKey(b.storageDekId, storageDek);
     txn.stageKey(b.raftDekId, raftDek);
   } finally {
     storageDek.fill(0);
-    raftDek.fill(0);
+    raftDek?.fill(0);
   }
   const created = (options.now?.() ?? new Date()).toISOString();
   let next = withKey(s, b.storageDekId, { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: 0 });

@@ -1,9 +1,12 @@
+import { applierBootstrapCases } from './applier-bootstrap.js';
 import { applierRegistrationCases } from './applier-registration.js';
+import { applierRotationCases } from './applier-rotation.js';
 import { atomicityCases } from './atomicity.js';
 import { basicsCases } from './basics.js';
 import { closedCases } from './closed.js';
 import type { ConformanceCase } from './conformance-case.js';
 import { crashCases } from './crash.js';
+import { crashEntriesCases } from './crash-entries.js';
 import { durabilityCases } from './durability.js';
 import { scanOrderCases } from './scan-order.js';
 import { storeIoCases } from './store-io.js';
@@ -17,5 +20,8 @@ export const allCases: readonly ConformanceCase[] = [
   ...storeIoCases,
   ...durabilityCases,
   ...crashCases,
+  ...crashEntriesCases,
   ...applierRegistrationCases,
+  ...applierBootstrapCases,
+  ...applierRotationCases,
 ];
