@@ -103,7 +103,11 @@ export async function buildDemoScenario(kek: Kek): Promise<DemoScenario> {
   const collision = registration(36, 'n4', rotatedStorage, 1);
 
   const steps: DemoStep[] = [
-    { kind: 'apply', title: 'bootstrap: storage DEK 1 and raft DEK 2 (wrapped with the KEK); n1, n2, n3 register epoch 1 under both', entries: [bootstrap] },
+    {
+      kind: 'apply',
+      title: 'bootstrap: storage DEK 1 and raft DEK 2 (wrapped with the KEK); n1, n2, n3 register epoch 1 under both',
+      entries: [bootstrap],
+    },
     { kind: 'apply', title: 'n2 restarts with local epoch 2 and registers it under DEK 1 and DEK 2', entries: n2Restart },
     { kind: 'apply', title: 'n3 restarts with local epoch 2 and registers it under DEK 1 and DEK 2', entries: n3Restart },
     { kind: 'restart', title: 'this replica restarts: store reopened, keystore rebuilt from the wrapped DEKs with the KEK' },
@@ -113,9 +117,30 @@ export async function buildDemoScenario(kek: Kek): Promise<DemoScenario> {
     { kind: 'apply', title: 'storage envelope cutover on DEK 3', entries: [storageEnvelope] },
     { kind: 'apply', title: 'raft envelope cutover on DEK 2', entries: [raftEnvelope] },
     { kind: 'apply', title: 'n1 restarts with local epoch 2 and registers it under DEK 3 and DEK 2', entries: n1Restart },
-    { kind: 'halt', title: 'n3 comes back from an old disk image and registers epoch 1 under DEK 3', entries: [rollback], expect: 'ERR_LOCAL_EPOCH_ROLLBACK' },
-    { kind: 'halt', title: `new node n4 (0x${NODES.n4.toString(16)}) registers under DEK 3; its slot 0x0b02 is n2's`, entries: [collision], expect: 'ERR_NODE_ID_COLLISION' },
+    {
+      kind: 'halt',
+      title: 'n3 comes back from an old disk image and registers epoch 1 under DEK 3',
+      entries: [rollback],
+      expect: 'ERR_LOCAL_EPOCH_ROLLBACK',
+    },
+    {
+      kind: 'halt',
+      title: `new node n4 (0x${NODES.n4.toString(16)}) registers under DEK 3; its slot 0x0b02 is n2's`,
+      entries: [collision],
+      expect: 'ERR_NODE_ID_COLLISION',
+    },
   ];
-  const log = [bootstrap, ...n2Restart, ...n3Restart, rotate, ...joinNewDek, storageEnvelope, raftEnvelope, ...n1Restart, rollback, collision];
+  const log = [
+    bootstrap,
+    ...n2Restart,
+    ...n3Restart,
+    rotate,
+    ...joinNewDek,
+    storageEnvelope,
+    raftEnvelope,
+    ...n1Restart,
+    rollback,
+    collision,
+  ];
   return { steps, log };
 }

@@ -1,4 +1,4 @@
-import { open, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { CliError } from './cli-error.js';
 
@@ -48,7 +48,7 @@ function lineProblem(text: string): string | { index: bigint; entry: Uint8Array 
  * records before it have already been yielded.
  */
 export async function* readLog(path: string): AsyncGenerator<LogRecord> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'r');
   } catch (err) {
@@ -61,15 +61,17 @@ export async function* readLog(path: string): AsyncGenerator<LogRecord> {
     let previous: bigint | undefined;
     try {
       for await (const text of lines) {
-      line++;
-      if (text.trim() === '') continue;
-      const parsed = lineProblem(text);
-      if (typeof parsed === 'string') throw new CliError(`${path}:${line}: malformed log line: ${parsed}`);
-      if (previous !== undefined && parsed.index <= previous) {
-        throw new CliError(`${path}:${line}: malformed log line: index ${parsed.index} does not follow index ${previous} (indices must increase)`);
-      }
-      previous = parsed.index;
-      yield { line, ...parsed };
+        line++;
+        if (text.trim() === '') continue;
+        const parsed = lineProblem(text);
+        if (typeof parsed === 'string') throw new CliError(`${path}:${line}: malformed log line: ${parsed}`);
+        if (previous !== undefined && parsed.index <= previous) {
+          throw new CliError(
+            `${path}:${line}: malformed log line: index ${parsed.index} does not follow index ${previous} (indices must increase)`,
+          );
+        }
+        previous = parsed.index;
+        yield { line, ...parsed };
       }
     } finally {
       lines.close();

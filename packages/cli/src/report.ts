@@ -120,8 +120,13 @@ export function renderState(report: StoreReport, store: string, c: Colors): stri
   } else {
     rows.push(['applied', `raft index ${s.raftAppliedIndex}`]);
     rows.push(['active', `storage DEK ${s.active.storage} · raft DEK ${s.active.raft}`]);
-    rows.push(['envelopes', `storage ${envelope(s.storageEnvelopeActive, s.storageEnvelopeCutoverIndex)} · raft ${envelope(s.raftEnvelopeCutoverIndex > 0n, s.raftEnvelopeCutoverIndex)}`]);
-    const keys = [...s.keys.entries()].map(([id, k]) => `${id} ${k.purpose}${report.deks.find((d) => d.dekId === id)?.active ? ' (active)' : ''}`);
+    rows.push([
+      'envelopes',
+      `storage ${envelope(s.storageEnvelopeActive, s.storageEnvelopeCutoverIndex)} · raft ${envelope(s.raftEnvelopeCutoverIndex > 0n, s.raftEnvelopeCutoverIndex)}`,
+    ]);
+    const keys = [...s.keys.entries()].map(
+      ([id, k]) => `${id} ${k.purpose}${report.deks.find((d) => d.dekId === id)?.active ? ' (active)' : ''}`,
+    );
     rows.push(['keys', keys.join(' · ')]);
   }
   const writers = report.deks.reduce((n, d) => n + d.writers.length, 0);

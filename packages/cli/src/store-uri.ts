@@ -60,12 +60,19 @@ export async function openStore(uri: StoreUri, options: OpenStoreOptions = {}): 
   }
 }
 
-/** Runs `body` with the store open and closes it afterwards, whatever happened. */
+/**
+ * Runs `body` with the store open and closes it afterwards, whatever happened. When `body` fails
+ * its error is the one reported; a failing close then would only hide it.
+ */
 export async function withStore<T>(uri: StoreUri, options: OpenStoreOptions, body: (store: RegistryStore) => Promise<T>): Promise<T> {
   const store = await openStore(uri, options);
+  let result: T;
   try {
-    return await body(store);
-  } finally {
-    await store.close();
+    result = await body(store);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
   }
+  await store.close();
+  return result;
 }

@@ -24,7 +24,9 @@ describe('keyledger demo', () => {
     expect(r.stdout).toMatch(/storage DEK rotated: .* → rotated/);
     expect(r.stdout).toMatch(/storage envelope cutover on DEK 3 → enabled/);
     expect(r.stdout).toMatch(/raft envelope cutover on DEK 2 → enabled; raft key DEK 2 in effect from index 28/);
-    expect(r.stdout).toMatch(/\[35\].* halted: ERR_LOCAL_EPOCH_ROLLBACK \(node 0xd20e6f451a7c0c03 registered epoch 1 for DEK 3, below its last seen epoch 2\); state intact/);
+    expect(r.stdout).toMatch(
+      /\[35\].* halted: ERR_LOCAL_EPOCH_ROLLBACK \(node 0xd20e6f451a7c0c03 registered epoch 1 for DEK 3, below its last seen epoch 2\); state intact/,
+    );
     expect(r.stdout).toMatch(/\[36\].* halted: ERR_NODE_ID_COLLISION \(.*owned by node 0x41b788e2c3d90b02.*\); state intact/);
     // The state summary and one writer table per DEK.
     expect(r.stdout).toMatch(/active\s+storage DEK 3 · raft DEK 2/);
@@ -36,7 +38,10 @@ describe('keyledger demo', () => {
     expect((await stat(r.kek)).mode & 0o777).toBe(0o600);
     expect((await stat(r.kek)).size).toBe(32);
     expect((await stat(r.db)).isFile()).toBe(true);
-    const log = (await readFile(r.log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { index: string; entry: string });
+    const log = (await readFile(r.log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: string; entry: string });
     expect(log.map((l) => l.index)).toEqual(['1', '9', '10', '14', '15', '21', '22', '23', '27', '28', '31', '32', '35', '36']);
     // No key bytes: neither the KEK nor any wrapped DEK appears in the output.
     const kekHex = (await readFile(r.kek)).toString('hex');
@@ -53,7 +58,9 @@ describe('keyledger demo', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stdout).toContain('applied 12 of 14 entries');
       expect(r.stderr).toMatch(/halted at raft index 35 .*demo-log\.jsonl:13\), opcode 0x03 registration/);
-      expect(r.stderr).toContain('ERR_LOCAL_EPOCH_ROLLBACK: node 0xd20e6f451a7c0c03 registered epoch 1 for DEK 3, below its last seen epoch 2');
+      expect(r.stderr).toContain(
+        'ERR_LOCAL_EPOCH_ROLLBACK: node 0xd20e6f451a7c0c03 registered epoch 1 for DEK 3, below its last seen epoch 2',
+      );
     }
     const docs = [];
     for (const store of stores) {

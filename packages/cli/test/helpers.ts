@@ -65,11 +65,17 @@ export async function exampleModules(): Promise<{ example: string; broken: strin
   const linked = existsSync(join(EXAMPLE_DIR, 'node_modules', '@keyledger', 'core', 'package.json'));
   await mkdir(join(dir, 'node_modules', '@keyledger'), { recursive: true });
   await symlink(join(REPO_DIR, 'packages', 'core'), join(dir, 'node_modules', '@keyledger', 'core'), 'dir');
-  return { example: linked ? join(EXAMPLE_DIR, 'index.mjs') : join(dir, 'json-file-store', 'index.mjs'), broken: join(dir, 'broken-store.mjs') };
+  return {
+    example: linked ? join(EXAMPLE_DIR, 'index.mjs') : join(dir, 'json-file-store', 'index.mjs'),
+    broken: join(dir, 'broken-store.mjs'),
+  };
 }
 
 /** Runs `keyledger demo` in `cwd` and returns the directory it named, with its files. */
-export async function runDemo(cwd: string, extra: string[] = []): Promise<RunResult & { dir: string; log: string; kek: string; db: string }> {
+export async function runDemo(
+  cwd: string,
+  extra: string[] = [],
+): Promise<RunResult & { dir: string; log: string; kek: string; db: string }> {
   const r = await run(['demo', ...extra], { cwd });
   const m = /directory (\S+)/.exec(r.stdout);
   if (r.code !== 0 || !m) throw new Error(`demo failed (${r.code}): ${r.stdout}\n${r.stderr}`);
@@ -78,6 +84,7 @@ export async function runDemo(cwd: string, extra: string[] = []): Promise<RunRes
 }
 
 /** Parses stdout as JSON, failing with the output when it is not. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON documents and assert on their fields
 export function json<T = any>(r: RunResult): T {
   try {
     return JSON.parse(r.stdout) as T;
@@ -86,4 +93,5 @@ export function json<T = any>(r: RunResult): T {
   }
 }
 
-export const ANSI = /\x1b\[/;
+/** The start of an ANSI escape sequence (CSI): present when, and only when, colour is on. */
+export const ANSI = '\u001b[';

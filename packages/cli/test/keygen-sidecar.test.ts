@@ -83,7 +83,9 @@ describe('keyledger export-sidecar / import-sidecar', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('applied index 28, 3 keys, active storage DEK 3 and raft DEK 2 (every DEK unwraps with the KEK)');
     expect(r.stderr).toContain('warning: the store has no writer registry rows, and keys.json does not carry them.');
-    expect(json(await run(['inspect', '--json', '--store', target])).state).toEqual(json(await run(['inspect', '--json', '--store', `sqlite:${demo.db}`])).state);
+    expect(json(await run(['inspect', '--json', '--store', target])).state).toEqual(
+      json(await run(['inspect', '--json', '--store', `sqlite:${demo.db}`])).state,
+    );
     const again = await run(['import-sidecar', sidecar, '--store', target]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('already holds this state; nothing written');

@@ -70,7 +70,9 @@ describe('keyledger replay', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('applied 2 of 4 entries');
     expect(r.stderr).toContain(`halted at raft index 3 (${log}:3), opcode 0x03 registration`);
-    expect(r.stderr).toContain('ERR_LOCAL_EPOCH_ROLLBACK: node 0x0000000000000011 registered epoch 2 for DEK 7, below its last seen epoch 3');
+    expect(r.stderr).toContain(
+      'ERR_LOCAL_EPOCH_ROLLBACK: node 0x0000000000000011 registered epoch 2 for DEK 7, below its last seen epoch 3',
+    );
     const doc = json(await run(['inspect', '--json', '--store', store]));
     expect(doc.deks[0].writers.map((w: { slot: number }) => w.slot)).toEqual([0x11, 0x22]);
   });

@@ -2,12 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
-import { Applier, FileKek, isHalt, type ApplyResult, type RegistryStore } from '@keyledger/core';
+import { FileKek, isHalt, type ApplyResult, type RegistryStore } from '@keyledger/core';
 import { CliError, ExitCode } from '../cli-error.js';
-import { DEMO_EPOCH_MS, buildDemoScenario, type DemoStep, type LogEntry } from '../demo-cluster.js';
+import { buildDemoScenario, type DemoStep, type LogEntry } from '../demo-cluster.js';
 import { writeLog } from '../log-file.js';
 import { reasonOf, stdout } from '../output.js';
-import { readReport, renderState, renderWriters, reportToJson } from '../report.js';
+import { DemoReplica } from '../demo-replica.js';
+import { readReport, renderState, renderWriters } from '../report.js';
 import { STORE_URI_HELP, formatStoreUri, openStore, parseStoreUri, type StoreUri } from '../store-uri.js';
 
 export interface DemoOptions {
@@ -34,11 +35,6 @@ function tally(results: readonly ApplyResult[]): string {
 
 function indices(entries: readonly LogEntry[]): string {
   return entries.map((e) => e.index).join(',');
-}
-
-/** The store as `inspect --json` prints it: equal strings mean an unchanged state and registry. */
-async function snapshot(store: RegistryStore): Promise<string> {
-  return JSON.stringify(reportToJson(await readReport(store), ''));
 }
 
 async function refuseUsedStore(store: RegistryStore, uri: StoreUri): Promise<void> {
@@ -74,9 +70,9 @@ async function demoIn(dir: string, options: DemoOptions, started: number): Promi
   const logPath = join(dir, 'demo-log.jsonl');
 
   // The store is checked before anything is generated, so a refused run leaves no KEK behind.
-  let store: RegistryStore | undefined = await openStore(uri);
-  let applier: Applier | undefined;
+  const store = await openStore(uri);
   let kek: FileKek | undefined;
+  let replica: DemoReplica | undefined;
   try {
     await refuseUsedStore(store, uri);
     stdout.line(c.bold('keyledger demo: a 3-node cluster applying its encryption log'));
@@ -89,109 +85,81 @@ async function demoIn(dir: string, options: DemoOptions, started: number): Promi
     stdout.line(`  store     ${shownUri(uri)}`);
     stdout.line();
 
-    let clockIndex = 0n;
-    const events: string[] = [];
-    const openApplier = async (): Promise<void> => {
-      store ??= await openStore(uri);
-      applier = await Applier.open(store, {
-        kek,
-        // Deterministic `created`: one minute per raft index from a fixed date.
-        now: () => new Date(DEMO_EPOCH_MS + Number(clockIndex) * 60_000),
-        onRaftKeyInstalled: (cutover, dekId) => {
-          events.push(`raft key DEK ${dekId} in effect from index ${cutover}`);
-        },
-      });
-    };
-    await openApplier();
-
-    let n = 0;
+    replica = await DemoReplica.open(uri, kek, store);
     let haltNoted = false;
-    for (const step of scenario.steps) {
-      n++;
-      const label = (mark: string, idx: string): string => `${String(n).padStart(3)} ${mark} ${c.dim(idx.padEnd(14))} ${step.title}`;
-      events.length = 0;
-      const line = await runStep(step, {
-        applier: () => applier!,
-        store: () => store!,
-        setClock: (i) => (clockIndex = i),
-        restart: async () => {
-          await applier!.close();
-          await store!.close();
-          applier = undefined;
-          store = undefined;
-          await openApplier();
-          return applier!.keyIds().length;
-        },
-      });
-      const detail = [line.detail, ...events].join('; ');
-      const idx = step.kind === 'restart' ? '' : `[${indices(step.entries)}]`;
-      stdout.line(`${label(line.ok ? c.green('✓') : c.red('✗'), idx)} ${c.dim('→')} ${line.ok ? detail : c.red(detail)}`);
+    for (const [i, step] of scenario.steps.entries()) {
+      replica.events.length = 0;
+      const outcome = await runStep(step, replica);
+      const detail = [outcome.detail, ...replica.events].join('; ');
+      const where = step.kind === 'restart' ? '' : `[${indices(step.entries)}]`;
+      const mark = outcome.ok ? c.green('✓') : c.red('✗');
+      stdout.line(
+        `${String(i + 1).padStart(3)} ${mark} ${c.dim(where.padEnd(14))} ${step.title} ${c.dim('→')} ${outcome.ok ? detail : c.red(detail)}`,
+      );
       if (step.kind === 'halt' && !haltNoted) {
         haltNoted = true;
         stdout.line(c.dim('        (a real replica stops at its first halt; the demo goes on to show the other check)'));
       }
     }
 
-    const report = await readReport(store!);
+    const report = await replica.report();
     stdout.line();
     stdout.line(renderState(report, shownUri(uri), c));
     stdout.line();
     stdout.line(renderWriters(report, c));
     stdout.line();
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    const replicaPath = shown(join(dir, 'replica-lmdb'));
     stdout.line(`done in ${seconds}s. Replay the same log into another backend and compare:`);
-    stdout.line(`  keyledger replay ${shown(logPath)} --kek ${shown(kekPath)} --store lmdb:${shown(join(dir, 'replica-lmdb'))}`);
-    stdout.line(`  keyledger inspect --store lmdb:${shown(join(dir, 'replica-lmdb'))}`);
+    stdout.line(`  keyledger replay ${shown(logPath)} --kek ${shown(kekPath)} --store lmdb:${replicaPath}`);
+    stdout.line(`  keyledger inspect --store lmdb:${replicaPath}`);
     stdout.line(c.dim('  (replay stops at the rollback entry with exit code 2: that halt is the point)'));
   } finally {
-    await applier?.close();
-    await store?.close();
+    if (replica) await replica.close();
+    else await store.close();
     kek?.close();
   }
   return ExitCode.OK;
 }
 
-interface StepContext {
-  applier(): Applier;
-  store(): RegistryStore;
-  setClock(index: bigint): void;
-  restart(): Promise<number>;
-}
-
-async function runStep(step: DemoStep, ctx: StepContext): Promise<{ ok: boolean; detail: string }> {
+/** Runs one step; `ok` is false for a step that halted as it should. Anything unexpected throws. */
+async function runStep(step: DemoStep, replica: DemoReplica): Promise<{ ok: boolean; detail: string }> {
   switch (step.kind) {
     case 'restart': {
-      const keys = await ctx.restart();
+      const keys = await replica.restart();
       return { ok: true, detail: `${keys} DEKs unwrapped into the keystore` };
     }
     case 'apply': {
       const results: ApplyResult[] = [];
       // One entry at a time so the fixed clock can follow the raft index; a host would group them.
       for (const e of step.entries) {
-        ctx.setClock(e.index);
-        results.push(await ctx.applier().applyEntry(e.entry, e.index));
+        replica.clockIndex = e.index;
+        results.push(await replica.applier.applyEntry(e.entry, e.index));
       }
-      const writers = step.entries.length === 1 && results[0]?.kind === 'bootstrap' ? `, ${(await readReport(ctx.store())).deks.reduce((n, d) => n + d.writers.length, 0)} writers` : '';
+      const bootstrapped = results.some((r) => r.kind === 'bootstrap');
+      const writers = bootstrapped ? `, ${(await replica.report()).deks.reduce((n, d) => n + d.writers.length, 0)} writers` : '';
       return { ok: true, detail: `${tally(results)}${writers}` };
     }
     case 'replay': {
-      const before = await snapshot(ctx.store());
-      const results = await ctx.applier().applyEntries(step.entries);
-      const same = (await snapshot(ctx.store())) === before;
-      if (!same) throw new CliError('the replayed entries changed the store: replays must be idempotent');
+      const before = await replica.snapshot();
+      const results = await replica.applier.applyEntries(step.entries);
+      if ((await replica.snapshot()) !== before) throw new CliError('the replayed entries changed the store: replays must be idempotent');
       return { ok: true, detail: `${tally(results)} (one group commit); store unchanged` };
     }
     case 'halt': {
-      const before = await snapshot(ctx.store());
+      const before = await replica.snapshot();
       const entry = step.entries[0]!;
       try {
-        await ctx.applier().applyEntry(entry.entry, entry.index);
+        await replica.applier.applyEntry(entry.entry, entry.index);
       } catch (err) {
         if (!isHalt(err)) throw err;
         const { code, message } = reasonOf(err);
         if (code !== step.expect) throw new CliError(`expected ${step.expect}, the entry halted with ${code ?? 'no code'}`, { cause: err });
-        if ((await snapshot(ctx.store())) !== before) throw new CliError('the halted entry changed the store');
-        return { ok: false, detail: `halted: ${code} (${message}); state intact, applied index still ${ctx.applier().state.raftAppliedIndex}` };
+        if ((await replica.snapshot()) !== before) throw new CliError('the halted entry changed the store');
+        return {
+          ok: false,
+          detail: `halted: ${code} (${message}); state intact, applied index still ${replica.applier.state.raftAppliedIndex}`,
+        };
       }
       throw new CliError(`the entry at index ${entry.index} was applied but must halt with ${step.expect}`);
     }

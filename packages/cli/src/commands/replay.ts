@@ -8,7 +8,7 @@ import { hex, reasonOf, stderr, stdout } from '../output.js';
 import { createProgress, type Progress } from '../progress.js';
 import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, parseStoreUri, withStore } from '../store-uri.js';
 
-const OPCODE_NAMES: Record<number, string> = { 0x03: 'registration', 0x04: 'bootstrap', 0x05: 'rotation', 0x06: 'reserved', 0x07: 'reserved' };
+const OPCODE_NAMES: Record<number, string> = { 3: 'registration', 4: 'bootstrap', 5: 'rotation', 6: 'reserved', 7: 'reserved' };
 
 export interface ReplayOptions {
   kek?: string;
@@ -103,24 +103,30 @@ export async function runReplay(logPath: string, options: ReplayOptions): Promis
   const kek = await openKek(options.kek);
   const raftKeys: string[] = [];
   const started = performance.now();
-  const result = await withStore(uri, {}, async (store) => {
-    const applier = await Applier.open(store, {
-      ...(kek ? { kek } : {}),
-      onRaftKeyInstalled: (cutover, dekId) => {
-        raftKeys.push(`raft envelope key: DEK ${dekId} in effect from raft index ${cutover}`);
-      },
+  let result: ReplayOutcome & { appliedIndex: bigint | undefined };
+  try {
+    result = await withStore(uri, {}, async (store) => {
+      const applier = await Applier.open(store, {
+        ...(kek ? { kek } : {}),
+        onRaftKeyInstalled: (cutover, dekId) => {
+          raftKeys.push(`raft envelope key: DEK ${dekId} in effect from raft index ${cutover}`);
+        },
+      });
+      try {
+        const progress = options.json
+          ? undefined
+          : createProgress(stderr, 'replay', records, { unit: 'entries', intervalMs: options.progressInterval });
+        const outcome = await applyLog(applier, logPath, options.groupSize, progress);
+        // Raised by bootstrap and rotation entries only; there is no index before a bootstrap.
+        const appliedIndex = applier.state.keys.size > 0 ? applier.state.raftAppliedIndex : undefined;
+        return { ...outcome, appliedIndex };
+      } finally {
+        await applier.close();
+      }
     });
-    try {
-      const progress = options.json ? undefined : createProgress(stderr, 'replay', records, { unit: 'entries', intervalMs: options.progressInterval });
-      const outcome = await applyLog(applier, logPath, options.groupSize, progress);
-      // Raised by bootstrap and rotation entries only; there is no index before a bootstrap.
-      const appliedIndex = applier.state.keys.size > 0 ? applier.state.raftAppliedIndex : undefined;
-      return { ...outcome, appliedIndex };
-    } finally {
-      await applier.close();
-      kek?.close();
-    }
-  });
+  } finally {
+    kek?.close();
+  }
   const { applied, hostEntries, alreadyApplied, halt, appliedIndex } = result;
   if (options.json) {
     stdout.line(
@@ -132,7 +138,16 @@ export async function runReplay(logPath: string, options: ReplayOptions): Promis
         host_entries_skipped: hostEntries,
         already_applied_skipped: alreadyApplied,
         raft_applied_index: appliedIndex?.toString() ?? null,
-        halt: halt === undefined ? null : { index: halt.index.toString(), line: halt.line, opcode: hex(halt.opcode, 2), code: halt.code ?? null, message: halt.message },
+        halt:
+          halt === undefined
+            ? null
+            : {
+                index: halt.index.toString(),
+                line: halt.line,
+                opcode: hex(halt.opcode, 2),
+                code: halt.code ?? null,
+                message: halt.message,
+              },
       }),
     );
   } else {
@@ -155,9 +170,13 @@ export function replayCommand(): Command {
     .argument('<log>', 'the JSON Lines log file')
     .option('--kek <file>', 'KEK file (32 bytes, mode 0600) the DEKs were wrapped with; needed for bootstrap and rotation entries')
     .option('--store <uri>', `store to apply to: ${STORE_URI_HELP}`, DEFAULT_STORE)
-    .addOption(new Option('--group-size <n>', 'entries per durable write (group commit)').default(1000).argParser(positiveInt('--group-size')))
     .addOption(
-      new Option('--progress-interval <ms>', 'when stderr is not a terminal: milliseconds between progress lines').default(1000).argParser(positiveInt('--progress-interval')),
+      new Option('--group-size <n>', 'entries per durable write (group commit)').default(1000).argParser(positiveInt('--group-size')),
+    )
+    .addOption(
+      new Option('--progress-interval <ms>', 'when stderr is not a terminal: milliseconds between progress lines')
+        .default(1000)
+        .argParser(positiveInt('--progress-interval')),
     )
     .option('--json', 'print the outcome as one JSON object on stdout (no progress output)')
     .addHelpText(

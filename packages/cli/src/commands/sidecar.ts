@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import {
@@ -35,7 +35,7 @@ function summary(s: EncryptionState): string {
 
 /** Writes `text` with mode 0600 and fsyncs it: a sidecar is the backup of every wrapped DEK. */
 async function writeDurably(path: string, text: string, overwrite: boolean): Promise<void> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, overwrite ? 'w' : 'wx', 0o600);
   } catch (err) {
