@@ -38,6 +38,11 @@ export interface LevelRegistryStoreOptions {
   closeHandle?: boolean;
 }
 
+/** abstract-level wraps the reason for a failed open (e.g. `LEVEL_LOCKED`) as the error's cause. */
+function causeCode(err: unknown): unknown {
+  return (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+}
+
 const PASS_INSTEAD = 'pass an open on-disk database: new Level(path) from level, or new ClassicLevel(path)';
 
 function refuse(what: string): KeyledgerError {
@@ -93,6 +98,12 @@ export class LevelRegistryStore extends BaseRegistryStore {
     try {
       await db.open();
     } catch (err) {
+      // LevelDB holds an exclusive lock on the directory's LOCK file for as long as a database is
+      // open: a second process (or a second handle in this one) is refused. Two appliers on one
+      // registry would interleave their read-modify-write cycles and could lower a slot's epoch.
+      if (causeCode(err) === 'LEVEL_LOCKED') {
+        throw new KeyledgerError(ErrorCode.STORE_IN_USE, `LevelRegistryStore: ${path} is open in another process or handle; close it first`, { cause: err });
+      }
       throw new KeyledgerError(ErrorCode.STORE_IO, `LevelRegistryStore: cannot open ${path}`, { cause: err });
     }
     try {
