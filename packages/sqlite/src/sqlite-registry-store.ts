@@ -126,9 +126,25 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     const { default: Database } = await import('better-sqlite3');
     let db: SqliteDatabase;
     try {
-      db = new Database(path) as unknown as SqliteDatabase;
+      // timeout 0: a database held by another process is reported at once, not after 5 s of retries.
+      db = new Database(path, { timeout: 0 }) as unknown as SqliteDatabase;
     } catch (err) {
       throw new KeyledgerError(ErrorCode.STORE_IO, `SqliteRegistryStore: cannot open ${path}`, { cause: err });
+    }
+    try {
+      // Our own handle holds the file exclusively until close, as LevelDB's LOCK does: SQLite would
+      // otherwise let a second process open it, and two appliers interleaving read-modify-write
+      // cycles could lower a slot's epoch. (A handle the user passes in keeps the user's locking.)
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE; COMMIT');
+    } catch (err) {
+      db.close();
+      const busy = (err as { code?: unknown }).code === 'SQLITE_BUSY';
+      throw new KeyledgerError(
+        busy ? ErrorCode.STORE_IN_USE : ErrorCode.STORE_IO,
+        busy ? `SqliteRegistryStore: ${path} is open in another process; close it first` : `SqliteRegistryStore: cannot lock ${path}`,
+        { cause: err },
+      );
     }
     try {
       return new SqliteRegistryStore(db, { closeHandle: true });
