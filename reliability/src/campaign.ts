@@ -64,7 +64,8 @@ export interface CampaignReport {
   ok: boolean;
 }
 
-const childModule = resolve(fileURLToPath(import.meta.url), '..', 'crash-child.js');
+// The compiled child, also when this module runs from src/ under vitest (`pnpm test` builds dist/ first).
+const childModule = resolve(fileURLToPath(import.meta.url), '..', '..', 'dist', 'crash-child.js');
 
 const logs = new Map<string, { log: GeneratedLog; ref: Reference; path: string }>();
 
