@@ -113,8 +113,9 @@ describe('tampered wrapped DEKs', () => {
     await applier.close();
     const state = decodeState((await store.get(STATE_KEY))!);
     const k = state.keys.get(1)!;
-    state.keys.set(1, { ...k, wrapped: Uint8Array.from(k.wrapped, (b, j) => (j === 30 ? b ^ 4 : b)) });
-    await store.write([{ key: STATE_KEY, value: encodeState(state) }]);
+    const keys = new Map(state.keys);
+    keys.set(1, { ...k, wrapped: Uint8Array.from(k.wrapped, (b, j) => (j === 30 ? b ^ 4 : b)) });
+    await store.write([{ key: STATE_KEY, value: encodeState({ ...state, keys }) }]);
     const err = await Applier.open(store, { kek: seq.kek }).then(() => undefined, (e: unknown) => e);
     expect(hasCode(err, ErrorCode.KEK_MISMATCH)).toBe(true);
     expect(leaks(errorText(err), seq.secrets)).toBeUndefined();
