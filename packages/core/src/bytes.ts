@@ -36,3 +36,13 @@ export function prefixUpperBound(prefix: Uint8Array): Uint8Array | undefined {
   }
   return undefined;
 }
+
+/** The unsigned big-endian 16-bit integer at `at`. Plain indexing: no DataView, which would force `b.buffer` into existence. */
+export function readU16BE(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+/** The unsigned big-endian 32-bit integer at `at`. */
+export function readU32BE(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}

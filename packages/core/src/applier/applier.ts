@@ -1,15 +1,19 @@
 import { decodeEntry } from '../codec/entry.js';
-import { registryKey } from '../codec/registry-key.js';
-import { decodeRegistration } from '../codec/registration.js';
-import { Opcode } from '../codec/wire.js';
 import { Keystore } from '../crypto/keystore.js';
 import { ErrorCode, KeyledgerError, halt, hasCode, isKeyledgerError } from '../errors.js';
 import { STATE_KEY, decodeState, emptyState, type EncryptionState } from '../state/encryption-state.js';
 import type { RegistryStore } from '../store/registry-store.js';
 import { applyBootstrap } from './apply-bootstrap.js';
-import { applyRegistration } from './apply-registration.js';
+import {
+  applyRegistration,
+  applyRegistrationEntry,
+  isWellFormedRegistration,
+  registrationKey,
+  registrationRowId,
+  type RegistrationEffect,
+} from './apply-registration.js';
 import { applyRotation } from './apply-rotation.js';
-import { EntryTxn, GroupTxn } from './apply-txn.js';
+import { EntryTxn, GroupTxn, OneRowTxn, type RowId } from './apply-txn.js';
 import type { ApplierOptions, ApplyResult, IndexedEntry } from './applier-options.js';
 
 // Shared through the global symbol registry so that two copies of core in one process still
@@ -48,6 +52,8 @@ export class Applier {
   readonly #keystore = new Keystore();
   #state: EncryptionState = emptyState();
   #loaded: Promise<void> | undefined;
+  /** True once a load has succeeded: applies then skip waiting on `#loaded`. */
+  #isLoaded = false;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -104,6 +110,7 @@ export class Applier {
       }
     }
     this.#state = state;
+    this.#isLoaded = true;
   }
 
   /** The encryption state as last committed (wrapped DEKs only; never key bytes). */
@@ -121,7 +128,8 @@ export class Applier {
    * and with ERR_NOT_ENCRYPTION_ENTRY (not a halt) when the opcode belongs to the host.
    */
   applyEntry(entry: Uint8Array, raftIndex?: bigint): Promise<ApplyResult> {
-    return this.#serialize(async () => (await this.#applyGroup([{ entry, index: raftIndex }], false))[0]!);
+    if (isWellFormedRegistration(entry)) return this.#serialize(() => this.#applyOneRegistration(entry, raftIndex));
+    return this.#serialize(() => this.#applyGroup([{ entry, index: raftIndex }], false).then(firstResult));
   }
 
   /**
@@ -156,16 +164,46 @@ export class Applier {
     return run;
   }
 
+  /**
+   * `applyEntry` of a well-formed registration: what `#applyGroup` does for a group of one, without
+   * the group's bookkeeping (its maps, its prefetch arrays, its keystore of staged DEKs). A
+   * registration changes no state and stages no DEK; its one put is written alone or not at all.
+   */
+  async #applyOneRegistration(entry: Uint8Array, index: bigint | undefined): Promise<ApplyResult> {
+    if (!this.#isLoaded) {
+      try {
+        await this.ready();
+      } catch (err) {
+        throw halt(err, index);
+      }
+    }
+    const key = registrationKey(entry);
+    let txn: OneRowTxn;
+    let effect: RegistrationEffect;
+    try {
+      txn = new OneRowTxn(await this.#store.get(key));
+      const applied = applyRegistrationEntry(txn, entry, registrationRowId(entry), key);
+      effect = typeof applied === 'string' ? applied : await applied;
+      if (txn.staged !== undefined) await this.#store.write([txn.staged]);
+    } catch (err) {
+      throw halt(err, index);
+    }
+    return { kind: 'registration', effect };
+  }
+
   async #applyGroup(items: readonly IndexedEntry[], grouped: boolean): Promise<ApplyResult[]> {
     const at = (i: number) => (grouped ? i : undefined);
-    try {
-      await this.ready();
-    } catch (err) {
-      throw halt(err, items[0]?.index, at(0));
+    if (!this.#isLoaded) {
+      try {
+        await this.ready();
+      } catch (err) {
+        throw halt(err, items[0]?.index, at(0));
+      }
     }
     const group = new GroupTxn(this.#store, this.#state);
+    const plan = planRegistrations(items);
     try {
-      await group.prefetch(prefetchKeys(items));
+      await group.prefetch(plan.prefetchKeys, plan.prefetchIds);
     } catch (err) {
       throw halt(err, items[0]?.index, at(0));
     }
@@ -173,6 +211,19 @@ export class Applier {
     let stop: unknown;
     for (let i = 0; i < items.length; i++) {
       const { entry, index } = items[i]!;
+      const key = plan.keys[i];
+      if (key !== undefined) {
+        // A well-formed registration touches one row and stages at most one put, as its last
+        // step: it needs no per-entry staging to change nothing when it halts.
+        try {
+          const effect = applyRegistrationEntry(group, entry, plan.ids[i]!, key);
+          results.push({ kind: 'registration', effect: typeof effect === 'string' ? effect : await effect });
+          continue;
+        } catch (err) {
+          stop = halt(err, index, at(i));
+          break;
+        }
+      }
       const txn = new EntryTxn(group, this.#keystore);
       try {
         results.push(await this.#dispatch(txn, entry, index));
@@ -205,7 +256,7 @@ export class Applier {
     const decoded = decodeEntry(entry);
     switch (decoded.kind) {
       case 'registration':
-        return applyRegistration(txn, decoded).then((effect) => ({ kind: 'registration', effect }));
+        return Promise.resolve(applyRegistration(txn, decoded)).then((effect) => ({ kind: 'registration', effect }));
       case 'bootstrap':
         return applyBootstrap(txn, decoded, index, this.#options).then((effect) => ({ kind: 'bootstrap', effect }));
       case 'rotation':
@@ -214,17 +265,35 @@ export class Applier {
   }
 }
 
-/** Registry keys a group's registrations will read, for one batched read up front. */
-function prefetchKeys(items: readonly IndexedEntry[]): Uint8Array[] {
-  const keys: Uint8Array[] = [];
-  for (const { entry } of items) {
-    if (!(entry instanceof Uint8Array) || entry[0] !== Opcode.REGISTRATION) continue;
-    try {
-      const reg = decodeRegistration(entry);
-      keys.push(registryKey(reg.dekId, reg.fullNodeId));
-    } catch {
-      // A malformed entry halts when its turn comes; prefetching skips it.
-    }
+function firstResult(results: ApplyResult[]): ApplyResult {
+  return results[0]!;
+}
+
+/**
+ * The group's well-formed registrations, found from their bytes alone: `keys[i]` and `ids[i]` are
+ * entry i's registry key and row id (undefined for any other entry), and `prefetchKeys` /
+ * `prefetchIds` list them for one batched read up front. A malformed registration is left to
+ * `decodeEntry`, which halts with the precise error when its turn comes.
+ */
+function planRegistrations(items: readonly IndexedEntry[]): {
+  keys: (Uint8Array | undefined)[];
+  ids: (number | undefined)[];
+  prefetchKeys: Uint8Array[];
+  prefetchIds: RowId[];
+} {
+  const keys: (Uint8Array | undefined)[] = new Array(items.length);
+  const ids: (number | undefined)[] = new Array(items.length);
+  const prefetchKeys: Uint8Array[] = [];
+  const prefetchIds: RowId[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const entry = items[i]?.entry;
+    if (!isWellFormedRegistration(entry)) continue;
+    const key = registrationKey(entry);
+    const id = registrationRowId(entry);
+    keys[i] = key;
+    ids[i] = id;
+    prefetchKeys.push(key);
+    prefetchIds.push(id);
   }
-  return keys;
+  return { keys, ids, prefetchKeys, prefetchIds };
 }
