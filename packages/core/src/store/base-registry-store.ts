@@ -23,6 +23,36 @@ export function copyBytes(b: Uint8Array): Uint8Array {
 }
 
 /**
+ * Private copies of many buffers (`undefined` stays `undefined`), laid end to end in one fresh
+ * buffer. Same guarantee as {@link copyBytes}: nothing is shared with the caller or the backend.
+ * One allocation instead of one per buffer; and V8 keeps a small typed array on its heap until its
+ * `buffer` is first touched, which a native binding (lmdb, classic-level, better-sqlite3) does on
+ * every call, so handing it a view of one larger buffer avoids a move per key and per value.
+ */
+function copyAll<T extends Uint8Array | undefined>(parts: readonly T[]): T[] {
+  let total = 0;
+  for (const p of parts) if (p !== undefined) total += p.length;
+  const slab = new Uint8Array(total);
+  const out = new Array<T>(parts.length);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (p === undefined) {
+      out[i] = p as T;
+      continue;
+    }
+    slab.set(p, at);
+    out[i] = slab.subarray(at, at + p.length) as T;
+    at += p.length;
+  }
+  return out;
+}
+
+function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
+}
+
+/**
  * Template for {@link RegistryStore} implementations (in the manner of abstract-level):
  * the public methods validate arguments, enforce the closed state, copy buffers in and out, and
  * wrap backend failures as `ERR_STORE_IO`; subclasses implement only `_get`, `_write`, `_scan`,
@@ -36,10 +66,28 @@ export abstract class BaseRegistryStore implements RegistryStore {
   protected abstract _write(puts: readonly StoreEntry[]): Promise<void> | void;
   protected abstract _scan(prefix: Uint8Array): AsyncIterable<StoreEntry> | Iterable<StoreEntry>;
   protected abstract _close(): Promise<void> | void;
-  /** Override when the backend can read many keys in one call; the default reads one by one. */
-  protected async _getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
-    const out: (Uint8Array | undefined)[] = [];
-    for (const k of keys) out.push(await this._get(k));
+  /**
+   * Override when the backend can read many keys in one call; the default reads one by one, and
+   * waits only for a `_get` that returns a promise.
+   */
+  protected _getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> | (Uint8Array | undefined)[] {
+    const out = new Array<Uint8Array | undefined>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const v = this._get(keys[i]!);
+      if (isThenable(v)) return this.#getManyFrom(keys, i, v, out);
+      out[i] = v;
+    }
+    return out;
+  }
+
+  async #getManyFrom(
+    keys: readonly Uint8Array[],
+    from: number,
+    pending: PromiseLike<Uint8Array | undefined>,
+    out: (Uint8Array | undefined)[],
+  ): Promise<(Uint8Array | undefined)[]> {
+    out[from] = await pending;
+    for (let i = from + 1; i < keys.length; i++) out[i] = await this._get(keys[i]!);
     return out;
   }
 
@@ -70,25 +118,29 @@ export abstract class BaseRegistryStore implements RegistryStore {
     if (!Array.isArray(keys)) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'getMany takes an array of keys');
     keys.forEach(checkKey);
     if (keys.length === 0) return [];
-    let vs: (Uint8Array | undefined)[];
+    const own = copyAll(keys);
     try {
-      vs = await this._getMany(keys.map(copyBytes));
+      return copyAll(await this._getMany(own));
     } catch (err) {
       throw storeIo('getMany', err);
     }
-    return vs.map((v) => (v === undefined ? undefined : copyBytes(v)));
   }
 
   async write(puts: readonly StoreEntry[]): Promise<void> {
     this.assertOpen('write');
     if (!Array.isArray(puts)) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'write takes an array of puts');
-    const own: StoreEntry[] = [];
-    for (const p of puts) {
+    const parts: Uint8Array[] = new Array(2 * puts.length);
+    for (let i = 0; i < puts.length; i++) {
+      const p = puts[i];
       if (typeof p !== 'object' || p === null) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'each put must be { key, value }');
       checkKey(p.key);
       checkBytes('value', p.value);
-      own.push({ key: copyBytes(p.key), value: copyBytes(p.value) });
+      parts[2 * i] = p.key;
+      parts[2 * i + 1] = p.value;
     }
+    const copies = copyAll(parts);
+    const own: StoreEntry[] = new Array(puts.length);
+    for (let i = 0; i < puts.length; i++) own[i] = { key: copies[2 * i]!, value: copies[2 * i + 1]! };
     try {
       await this._write(own);
     } catch (err) {
