@@ -8,10 +8,13 @@ export const LMDB_REGISTRY_DB_NAME = 'keyledger-registry';
 export interface LmdbDatabase {
   get(key: Uint8Array): Uint8Array | undefined;
   put(key: Uint8Array, value: Uint8Array): unknown;
-  transaction<T>(action: () => T): Promise<T>;
+  /**
+   * Runs `action` in a write transaction on the calling thread and commits it before returning.
+   * Unless the environment was opened with `noSync` (refused by the constructor), the commit
+   * includes the data sync and the synced meta page, overlappingSync or not.
+   */
+  transactionSync<T>(action: () => T): T;
   getRange(options: { start?: Uint8Array; end?: Uint8Array }): Iterable<{ key: Uint8Array; value: Uint8Array }>;
-  /** Resolves when every earlier commit has been synced to disk. */
-  readonly flushed: PromiseLike<unknown>;
 }
 
 /**
@@ -67,8 +70,9 @@ function checkRoot(root: unknown): LmdbRootDatabase {
 
 const PROBE_KEY = Buffer.from([0]);
 
-function view(b: Uint8Array): Buffer {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** lmdb's marker for an open write transaction on the environment (sync, or an async callback running). */
+function inWriteTxn(root: LmdbRootDatabase): boolean {
+  return Boolean((root.env as { writeTxn?: unknown } | undefined)?.writeTxn);
 }
 
 /**
@@ -108,8 +112,8 @@ export class LmdbRegistryStore extends BaseRegistryStore {
    */
   static async open(path: string): Promise<LmdbRegistryStore> {
     const { open } = await import('lmdb');
-    // No noSync/noMetaSync: every commit is synced; with the default overlappingSync the sync
-    // finishes after the commit, which is why _write awaits `flushed`.
+    // No noSync/noMetaSync: every commit is synced. _write commits with transactionSync, which
+    // syncs before it returns even under the default overlappingSync.
     let root: LmdbRootDatabase;
     try {
       root = open(path, {}) as unknown as LmdbRootDatabase;
@@ -125,10 +129,10 @@ export class LmdbRegistryStore extends BaseRegistryStore {
   }
 
   protected _get(key: Uint8Array): Uint8Array | undefined {
-    return this.#db.get(view(key));
+    return this.#db.get(key);
   }
 
-  protected async _write(puts: readonly StoreEntry[]): Promise<void> {
+  protected _write(puts: readonly StoreEntry[]): void {
     if (this.#root.status !== 'open') {
       // Once the root is closed, lmdb's write path throws from a background tick, out of reach of
       // any promise: an uncaught exception that ends the process. A read raises the same
@@ -137,19 +141,25 @@ export class LmdbRegistryStore extends BaseRegistryStore {
       throw new KeyledgerError(ErrorCode.STORE_IO, `lmdb root database at ${this.#root.path} is ${this.#root.status ?? 'not open'}`);
     }
     if (puts.length === 0) return;
-    // One transaction: all puts commit together or not at all.
-    await this.#db.transaction(() => {
-      for (const p of puts) this.#db.put(view(p.key), view(p.value));
+    // Inside the user's open write transaction, ours would become part of theirs and be durable
+    // only when theirs commits: acknowledging it now could lose it to a crash.
+    if (inWriteTxn(this.#root)) {
+      throw new KeyledgerError(ErrorCode.STORE_IO, 'LmdbRegistryStore: a write transaction is open on this environment; a write now would not be durable on return');
+    }
+    // One transaction: all puts commit together or not at all. transactionSync returns after the
+    // commit and its sync (the data pages synced, then the meta page written through lmdb's
+    // O_DSYNC descriptor). The async `transaction` resolves at the commit, before the sync under
+    // overlappingSync, and costs two hops through lmdb's write thread; this blocks the event loop
+    // for the commit instead.
+    this.#db.transactionSync(() => {
+      for (const p of puts) this.#db.put(p.key, p.value);
     });
-    // `transaction` resolves once committed (visible); `flushed` once synced to disk. Resolving
-    // before the sync would acknowledge a write a power loss can still undo.
-    await this.#db.flushed;
   }
 
   protected _scan(prefix: Uint8Array): StoreEntry[] {
     const end = prefixUpperBound(prefix);
     // Collected eagerly from one read snapshot: an abandoned lazy range would pin its read transaction.
-    return [...this.#db.getRange(end === undefined ? { start: view(prefix) } : { start: view(prefix), end: view(end) })];
+    return [...this.#db.getRange(end === undefined ? { start: prefix } : { start: prefix, end })];
   }
 
   protected async _close(): Promise<void> {
