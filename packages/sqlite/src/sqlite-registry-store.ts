@@ -29,7 +29,7 @@ export interface SqliteDatabase {
   prepare(source: string): SqliteStatement;
   pragma(source: string, options?: { simple?: boolean }): unknown;
   exec(source: string): unknown;
-  transaction(fn: (puts: readonly StoreEntry[]) => void): (puts: readonly StoreEntry[]) => void;
+  transaction<A, R>(fn: (arg: A) => R): (arg: A) => R;
   close(): unknown;
 }
 
@@ -101,7 +101,9 @@ export class SqliteRegistryStore extends BaseRegistryStore {
   readonly #select: SqliteStatement;
   readonly #scanRange: SqliteStatement;
   readonly #scanFrom: SqliteStatement;
+  readonly #insert: SqliteStatement;
   readonly #writeAll: (puts: readonly StoreEntry[]) => void;
+  readonly #readAll: (keys: readonly Uint8Array[]) => (Uint8Array | undefined)[];
 
   /** Throws `ERR_NIL_STORE` / `ERR_UNSUPPORTED_STORE` synchronously for a handle that cannot be durable. */
   constructor(db: SqliteDatabase, options: SqliteRegistryStoreOptions = {}) {
@@ -114,9 +116,17 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     // A prefix of only 0xFF bytes (or none) has no upper bound: everything from it on matches.
     this.#scanFrom = db.prepare(`SELECT key, value FROM ${t} WHERE key >= ? ORDER BY key`);
     const insert = db.prepare(`INSERT OR REPLACE INTO ${t} (key, value) VALUES (?, ?)`);
+    this.#insert = insert;
     // One transaction per write: all puts commit together, with one WAL sync.
-    this.#writeAll = db.transaction((puts) => {
+    this.#writeAll = db.transaction((puts: readonly StoreEntry[]) => {
       for (const p of puts) insert.run(p.key, p.value);
+    });
+    // One read transaction for a batch: one snapshot, and one WAL read lock instead of one per key.
+    // It writes nothing, so its COMMIT syncs nothing.
+    this.#readAll = db.transaction((keys: readonly Uint8Array[]) => {
+      const out = new Array<Uint8Array | undefined>(keys.length);
+      for (let i = 0; i < keys.length; i++) out[i] = this.#select.get(keys[i]) as Uint8Array | undefined;
+      return out;
     });
     this.#closeHandle = options.closeHandle === true;
   }
@@ -158,6 +168,10 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     return this.#select.get(key) as Uint8Array | undefined;
   }
 
+  protected override _getMany(keys: readonly Uint8Array[]): (Uint8Array | undefined)[] {
+    return keys.length === 1 ? [this._get(keys[0]!)] : this.#readAll(keys);
+  }
+
   protected _write(puts: readonly StoreEntry[]): void {
     if (puts.length === 0) return;
     // Inside the user's open transaction ours would be a savepoint, durable only when theirs commits.
@@ -171,7 +185,10 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     if (sync !== SYNCHRONOUS_FULL) {
       throw new KeyledgerError(ErrorCode.STORE_IO, `SqliteRegistryStore: synchronous was changed to ${String(sync)}; it must stay FULL (2)`);
     }
-    this.#writeAll(puts);
+    // A lone statement outside a transaction is its own transaction (autocommit): atomic, and
+    // synced at its commit like any other; BEGIN and COMMIT around it would only add two statements.
+    if (puts.length === 1) this.#insert.run(puts[0]!.key, puts[0]!.value);
+    else this.#writeAll(puts);
   }
 
   protected _scan(prefix: Uint8Array): StoreEntry[] {
