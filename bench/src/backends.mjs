@@ -16,6 +16,7 @@ export const BACKENDS = ['lmdb', 'level', 'sqlite'];
  * A raw baseline driver:
  * - `perOp(key, row)`: read `key`, write `row` (12 B) under it, one durable commit.
  * - `group(keys, rows)`: read every key, then write every row, in one durable commit.
+ * - `settle()`: as KEYLEDGER's below.
  */
 export const RAW = {
   /**
@@ -40,6 +41,7 @@ export const RAW = {
           }
         });
       },
+      settle: async () => {},
       close: () => db.close(),
     };
   },
@@ -60,6 +62,7 @@ export const RAW = {
         for (let i = 0; i < keys.length; i++) ops[i] = { type: 'put', key: keys[i], value: rows[i] };
         await db.batch(ops, SYNC);
       },
+      settle: () => db.compactRange(Buffer.alloc(0), Buffer.alloc(1024, 0xff)),
       close: () => db.close(),
     };
   },
@@ -88,6 +91,7 @@ export const RAW = {
         upsert.run(key, row);
       },
       group,
+      settle: async () => void db.pragma('wal_checkpoint(TRUNCATE)'),
       close: () => db.close(),
     };
   },

@@ -11,6 +11,8 @@ const MODES = [
   ['rawGrouped', 'raw, group commit'],
   ['grouped', 'keyledger, group commit'],
   ['groupedFull', 'keyledger, group commit, big store'],
+  ['rawGroupedScattered', 'raw, group commit, scattered in big store'],
+  ['groupedScattered', 'keyledger, group commit, scattered in big store'],
 ];
 
 export async function chartSvg(result) {
@@ -23,15 +25,28 @@ export async function chartSvg(result) {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'keyledger vs raw storage libraries: durable read-modify-writes per second',
-      subtitle: `median of ${result.params.rounds} rounds; groups of ${result.params.groupSize}; big store = ${result.params.prefillRows.toLocaleString('en')} rows; ${result.machine.cpu}, ${result.machine.cores} cores; ${result.date.slice(0, 10)}`,
+      subtitle: `medians of ${result.params.perOpRounds} / ${result.params.groupedRounds} rounds; groups of ${result.params.groupSize}; big store = ${result.params.prefillRows.toLocaleString('en')} rows; ${result.machine.cpu}, ${result.machine.cores} cores; ${result.date.slice(0, 10)}`,
     },
     data: { values },
     mark: { type: 'bar', tooltip: true },
     encoding: {
-      column: { field: 'backend', type: 'nominal', title: null, sort: Object.keys(result.backends), header: { labelFontSize: 13, labelFontWeight: 'bold' } },
+      column: {
+        field: 'backend',
+        type: 'nominal',
+        title: null,
+        sort: Object.keys(result.backends),
+        header: { labelFontSize: 13, labelFontWeight: 'bold' },
+      },
       x: { field: 'mode', type: 'nominal', sort: order, axis: null },
       y: { field: 'opsPerSec', type: 'quantitative', scale: { type: 'log' }, stack: null, title: 'ops/s (log scale)' },
-      color: { field: 'mode', type: 'nominal', sort: order, title: null, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', columns: 4 } },
+      color: {
+        field: 'mode',
+        type: 'nominal',
+        sort: order,
+        title: null,
+        scale: { scheme: 'tableau10' },
+        legend: { orient: 'bottom', columns: 4 },
+      },
     },
     width: 210,
     height: 300,

@@ -1,15 +1,17 @@
-// Sizes of the full run and of --quick. The full run is sized to finish in about 20 minutes on a
-// 2-core VM; --quick exercises every code path in seconds and its figures mean little.
+// Sizes of the full run and of --quick. The full run is sized for about 10 minutes on a 2-core VM;
+// --quick exercises every code path in seconds and its figures mean little.
+//
+// A "chunk" is the unit scenarios take turns on: one-per-commit chunks are `perOpChunkSlots` new
+// slots registered then advanced (2 ops per slot) and, for the disk, as many fsyncs; grouped chunks
+// are one group of `groupSize` inserts then one group advancing the same slots. Each figure is the
+// median over rounds (one unrecorded warm-up round precedes them) of ops / summed time in the round.
 export const FULL = {
   mode: 'full',
-  /** Rounds per figure; medians are reported. One more unrecorded warm-up round precedes them. */
-  rounds: 7,
-  /** fsync probe: writes per round. */
-  fsyncOps: 2000,
-  /** One-per-commit rounds: slots per round, each inserted then advanced (2 ops per slot). */
-  perOpSlots: 500,
-  /** Group-commit rounds: slots per round (2 ops per slot), in groups of groupSize. */
-  groupedSlots: 20_000,
+  perOpRounds: 21,
+  perOpChunks: 10,
+  perOpChunkSlots: 25,
+  groupedRounds: 21,
+  groupedChunks: 10,
   groupSize: 1000,
   /** Rows written straight into the "big store" before its figures are taken. */
   prefillRows: 1_000_000,
@@ -21,10 +23,11 @@ export const FULL = {
 
 export const QUICK = {
   mode: 'quick',
-  rounds: 3,
-  fsyncOps: 200,
-  perOpSlots: 25,
-  groupedSlots: 2000,
+  perOpRounds: 3,
+  perOpChunks: 2,
+  perOpChunkSlots: 10,
+  groupedRounds: 3,
+  groupedChunks: 2,
   groupSize: 1000,
   prefillRows: 20_000,
   rssEntries: 20_000,

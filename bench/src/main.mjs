@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pnpm bench [--quick] [--backends lmdb,level,sqlite] [--out DIR]
+// pnpm bench [--quick] [--backends lmdb,level,sqlite] [--out DIR] [--set name=value ...]
 // Measures the raw libraries and keyledger on LMDB, LevelDB and SQLite in one run, prints the
 // figures and the target ratios, writes results/<latest|quick>.{json,svg}. See BENCHMARKS.md.
 import { execFileSync, spawn } from 'node:child_process';
@@ -11,20 +11,37 @@ import { parseArgs } from 'node:util';
 import { BACKENDS } from './backends.mjs';
 import { chartSvg } from './chart.mjs';
 import { FULL, QUICK } from './config.mjs';
-import { measureFsync } from './disk.mjs';
 import { checkTargets, figuresTable, ratios, targetsTable } from './report.mjs';
 import { benchBackend } from './scenarios.mjs';
 import { freshDir, dropDir, removeTempRoot, tempRoot } from './tmpdir.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// `pnpm bench -- --quick` hands the script a literal `--` first: drop it, or every option after it
+// would be read as a positional argument.
+const argv = process.argv.slice(2);
+if (argv[0] === '--') argv.shift();
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     quick: { type: 'boolean', default: false },
     backends: { type: 'string', default: BACKENDS.join(',') },
     out: { type: 'string', default: join(here, '..', 'results') },
+    /** Override a size for an experiment, e.g. --set prefillRows=100000; the result is then named "custom". */
+    set: { type: 'string', multiple: true, default: [] },
   },
 });
-const cfg = args.quick ? QUICK : FULL;
+const cfg = { ...(args.quick ? QUICK : FULL) };
+for (const kv of args.set) {
+  const [k, v] = kv.split('=');
+  if (!(k in cfg) || k === 'mode' || !Number.isFinite(Number(v)))
+    throw new Error(
+      `--set ${kv}: expected one of ${Object.keys(cfg)
+        .filter((x) => x !== 'mode')
+        .join(', ')} = a number`,
+    );
+  cfg[k] = Number(v);
+  cfg.mode = 'custom';
+}
 const backends = args.backends.split(',').filter(Boolean);
 for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend ${b}; expected ${BACKENDS.join(', ')}`);
 
@@ -41,16 +58,28 @@ function machine() {
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
   } catch {}
-  return { cpu, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, disk, commit };
+  return {
+    cpu,
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    disk,
+    commit,
+  };
 }
 
 /** The RSS figure runs in a child process, alone, so nothing of this process is counted. */
 function rssRun(backend) {
   const dir = freshDir(`${backend}-rss`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(here, 'rss-child.mjs'), backend, dir, String(cfg.rssEntries), String(cfg.groupSize)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', join(here, 'rss-child.mjs'), backend, dir, String(cfg.rssEntries), String(cfg.groupSize)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
@@ -78,9 +107,7 @@ const result = { date: new Date().toISOString(), mode: cfg.mode, params: cfg, ma
 log(`${cfg.mode} run on ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.disk}; temp dir ${tempRoot()}`);
 try {
   for (const backend of backends) {
-    log(`${backend}: disk fsync probe`);
-    const disk = measureFsync(cfg.rounds, cfg.fsyncOps);
-    const figures = { disk, ...(await benchBackend(backend, cfg, log)) };
+    const figures = await benchBackend(backend, cfg, log);
     log(`${backend}: RSS over ${cfg.rssEntries.toLocaleString('en')} grouped applies (child process)`);
     figures.rss = await rssRun(backend);
     figures.ratios = ratios(figures);
@@ -89,7 +116,7 @@ try {
   }
   assertComplete(result);
   result.seconds = (performance.now() - started) / 1000;
-  const name = cfg.mode === 'full' ? 'latest' : 'quick';
+  const name = { full: 'latest', quick: 'quick', custom: 'custom' }[cfg.mode];
   mkdirSync(args.out, { recursive: true });
   const jsonPath = join(args.out, `${name}.json`);
   const svgPath = join(args.out, `${name}.svg`);
@@ -98,7 +125,9 @@ try {
   console.log(figuresTable(result));
   console.log(targetsTable(result));
   const missed = result.targets.filter((t) => !t.met);
-  console.log(`${result.targets.length - missed.length}/${result.targets.length} targets met${missed.length ? `; missed: ${missed.map((t) => `${t.backend} ${t.target}`).join(', ')}` : ''}`);
+  console.log(
+    `${result.targets.length - missed.length}/${result.targets.length} targets met${missed.length ? `; missed: ${missed.map((t) => `${t.backend} ${t.target}`).join(', ')}` : ''}`,
+  );
   console.log(`wrote ${relative(process.cwd(), jsonPath)} and ${relative(process.cwd(), svgPath)} in ${result.seconds.toFixed(1)} s`);
 } finally {
   removeTempRoot();

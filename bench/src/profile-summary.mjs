@@ -18,10 +18,15 @@ const agg = (keyOf) => {
   for (const [n, t] of self) m.set(keyOf(n), (m.get(keyOf(n)) ?? 0) + t);
   return [...m].sort((a, b) => b[1] - a[1]).slice(0, top);
 };
-const short = (url) => url.replace(/^file:\/\//, '').replace(/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/.*\/packages\//, '');
+const short = (url) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '')
+    .replace(/.*\/packages\//, '');
 const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
 console.log(`total sampled ${(total / 1000).toFixed(0)} ms`);
 console.log('\nself time by function:');
-for (const [k, t] of agg((n) => `${n.callFrame.functionName || '(anonymous)'}  ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`)) console.log(pct(t), k);
+for (const [k, t] of agg((n) => `${n.callFrame.functionName || '(anonymous)'}  ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`))
+  console.log(pct(t), k);
 console.log('\nself time by file:');
 for (const [k, t] of agg((n) => short(n.callFrame.url) || `(${n.callFrame.functionName})`)) console.log(pct(t), k);

@@ -26,6 +26,8 @@ export function ratios(f) {
     rssGrowthMiB: f.rss.growth.total / MiB,
     openFullVsSmall: f.openFull.median / f.openSmall.median,
     perEntryVsDisk: f.perEntry.median / f.disk.median,
+    groupedScatteredVsRaw: f.groupedScattered.median / f.rawGroupedScattered.median,
+    rawScatteredVsRaw: f.rawGroupedScattered.median / f.rawGrouped.median,
   };
 }
 
@@ -53,6 +55,8 @@ export function figuresTable(result) {
   row(`raw: ${result.params.groupSize} RMW per commit (ops/s)`, (f) => int(f.rawGrouped.median));
   row(`keyledger: applyEntries ×${result.params.groupSize} (ops/s)`, (f) => int(f.grouped.median));
   row(`keyledger: applyEntries @${big} rows (ops/s)`, (f) => int(f.groupedFull.median));
+  row(`raw: groups scattered among ${big} rows (ops/s)`, (f) => int(f.rawGroupedScattered.median));
+  row(`keyledger: same, applyEntries (ops/s)`, (f) => int(f.groupedScattered.median));
   row(`RSS growth, ${result.params.rssEntries.toLocaleString('en')} grouped applies (MiB)`, (f) => mib(f.rss.growth.total));
   row('  of which anonymous / file-backed (MiB)', (f) => `${mib(f.rss.growth.anon)} / ${mib(f.rss.growth.file)}`);
   row('  sustained rate of that run (ops/s)', (f) => int(f.rss.opsPerSec));
@@ -77,6 +81,11 @@ export function targetsTable(result) {
       }),
     ]);
   }
-  table.push(['per-entry apply / disk fsync rate (context)', ...backends.map((b) => result.backends[b].ratios.perEntryVsDisk.toFixed(2))]);
+  const context = [
+    ['per-entry apply / disk fsync rate', 'perEntryVsDisk'],
+    ['scattered: raw grouped @big / raw grouped @empty', 'rawScatteredVsRaw'],
+    ['scattered: grouped apply / raw grouped, both @big', 'groupedScatteredVsRaw'],
+  ];
+  for (const [label, id] of context) table.push([`${label} (context)`, ...backends.map((b) => result.backends[b].ratios[id].toFixed(2))]);
   return table.toString();
 }

@@ -1,25 +1,34 @@
 // The throughput and open-time scenarios of one backend, run in this process.
 import { Applier, FileKek, encodeBootstrap } from '@keyledger/core';
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { KEYLEDGER, RAW } from './backends.mjs';
-import { figure, gc, rate } from './stats.mjs';
+import { figure, gc } from './stats.mjs';
 import { dropDir, freshDir } from './tmpdir.mjs';
 import { SlotAllocator, keyOf, prefillSlot, prepareRound, rowOf } from './workload.mjs';
 
 const PREFILL_BATCH = 50_000;
 
-/** Writes `rows` registry rows straight through the store, in big batches (not through the applier). */
-async function prefill(store, rows) {
+/**
+ * Writes `rows` registry rows in big batches: `write(keys, values)` is the keyledger store's own
+ * `write` (not the applier) or the raw library's group commit.
+ */
+async function prefill(write, rows) {
   for (let start = 0; start < rows; start += PREFILL_BATCH) {
     const n = Math.min(PREFILL_BATCH, rows - start);
-    const puts = new Array(n);
+    const keys = new Array(n);
+    const values = new Array(n);
     for (let i = 0; i < n; i++) {
       const slot = prefillSlot(start + i);
-      puts[i] = { key: keyOf(slot), value: rowOf(slot, 1, 1) };
+      keys[i] = keyOf(slot);
+      values[i] = rowOf(slot, 1, 1);
     }
-    await store.write(puts);
+    await write(keys, values);
   }
 }
+
+const storeWriter = (store) => (keys, values) => store.write(keys.map((key, i) => ({ key, value: values[i] })));
 
 function expectEffects(results, want, what) {
   for (const r of results) {
@@ -29,62 +38,113 @@ function expectEffects(results, want, what) {
 
 let raftIndex = 0n;
 
-/** Runners: each takes a prepared round and performs its 2 × slots read-modify-writes. */
-const run = {
-  rawPerOp: (raw) => async (round) => {
-    for (const rows of round.rows) for (let i = 0; i < round.keys.length; i++) await raw.perOp(round.keys[i], rows[i]);
+/**
+ * Scenarios of the interleaved measurements. Each takes chunks of work prepared before its clock
+ * starts: `prepare()` returns a chunk, `run(chunk)` performs it and is timed. Raw and keyledger
+ * scenarios on one backend draw fresh slots from allocators that start alike, so they work on
+ * identical key sequences.
+ */
+const scenario = {
+  /** The disk's limit: write 64 B at offset 0 of a file and fsync it, `n` times per chunk. */
+  fsync(dir, n) {
+    const fd = openSync(join(dir, 'fsync-probe'), 'w');
+    const buf = Buffer.alloc(64, 0x5a);
+    return {
+      prepare: () => n,
+      run(count) {
+        for (let i = 0; i < count; i++) {
+          writeSync(fd, buf, 0, 64, 0);
+          fsyncSync(fd);
+        }
+        return count;
+      },
+      close: () => closeSync(fd),
+    };
   },
-  rawGrouped: (raw, groupSize) => async (round) => {
-    for (const rows of round.rows) {
-      for (let s = 0; s < round.keys.length; s += groupSize) await raw.group(round.keys.slice(s, s + groupSize), rows.slice(s, s + groupSize));
-    }
+  /** The raw library, one read-modify-write per durable commit. */
+  rawPerOp(raw, slots, n) {
+    return {
+      prepare: () => prepareRound(slots.take(n)),
+      async run(round) {
+        for (const rows of round.rows) for (let i = 0; i < round.keys.length; i++) await raw.perOp(round.keys[i], rows[i]);
+        return round.ops;
+      },
+    };
   },
-  perEntry: (applier) => async (round) => {
-    const effects = ['inserted', 'advanced'];
-    for (let phase = 0; phase < 2; phase++) {
-      const entries = round.entries[phase];
-      const want = effects[phase];
-      for (let i = 0; i < entries.length; i++) {
-        const r = await applier.applyEntry(entries[i], ++raftIndex);
-        if (r.effect !== want) throw new Error(`applyEntry: expected '${want}', got '${r.effect}'`);
-      }
-    }
+  /** The raw library, one group of reads then one durable commit of the group's writes. */
+  rawGrouped(raw, slots, n) {
+    return {
+      prepare: () => prepareRound(slots.take(n)),
+      async run(round) {
+        for (const rows of round.rows) await raw.group(round.keys, rows);
+        return round.ops;
+      },
+    };
   },
-  grouped: (applier, groupSize) => async (round) => {
-    const effects = ['inserted', 'advanced'];
-    for (let phase = 0; phase < 2; phase++) {
-      const items = round.entries[phase].map((entry) => ({ entry, index: ++raftIndex }));
-      for (let s = 0; s < items.length; s += groupSize) {
-        expectEffects(await applier.applyEntries(items.slice(s, s + groupSize)), effects[phase], 'applyEntries');
-      }
-    }
+  /** `applyEntry`, one registration per durable commit. */
+  perEntry(applier, slots, n) {
+    return {
+      prepare: () => prepareRound(slots.take(n)),
+      async run(round) {
+        for (let phase = 0; phase < 2; phase++) {
+          const entries = round.entries[phase];
+          const want = EFFECTS[phase];
+          for (let i = 0; i < entries.length; i++) {
+            const r = await applier.applyEntry(entries[i], ++raftIndex);
+            if (r.effect !== want) throw new Error(`applyEntry: expected '${want}', got '${r.effect}'`);
+          }
+        }
+        return round.ops;
+      },
+    };
+  },
+  /** `applyEntries` with one group of registrations per durable commit. */
+  grouped(applier, slots, n) {
+    return {
+      prepare() {
+        const round = prepareRound(slots.take(n));
+        round.items = round.entries.map((entries) => entries.map((entry) => ({ entry, index: ++raftIndex })));
+        return round;
+      },
+      async run(round) {
+        for (let phase = 0; phase < 2; phase++)
+          expectEffects(await applier.applyEntries(round.items[phase]), EFFECTS[phase], 'applyEntries');
+        return round.ops;
+      },
+    };
   },
 };
 
+const EFFECTS = ['inserted', 'advanced'];
+
 /**
- * Runs `rounds` rounds (after one unrecorded warm-up) of every scenario in `scenarios`,
- * interleaved and in a rotating order, so that a noisy neighbour slows every scenario alike
- * rather than one of them. Each scenario draws fresh slots from its own allocator, so the raw
- * baseline and keyledger work on identical key sequences. `scenarios` maps a figure's name to
- * `[runner, allocator]`; the allocator belongs to the scenario's store.
+ * Runs every scenario in `rounds` rounds, after one unrecorded warm-up round. A round runs
+ * `chunks` chunks of each scenario, interleaved chunk by chunk in a rotating order, and records
+ * each scenario's ops over its summed time: on a shared machine a noisy neighbour then slows
+ * every scenario of the round alike instead of whichever ran during the burst.
  */
-async function interleaved(scenarios, rounds, slotsPerRound) {
+async function interleaved(scenarios, rounds, chunks) {
   const names = Object.keys(scenarios);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = -1; r < rounds; r++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(k + Math.max(r, 0)) % names.length];
-      const [runner, alloc] = scenarios[name];
-      const round = prepareRound(alloc.take(slotsPerRound));
-      gc();
-      const opsPerSec = await rate(round.ops, () => runner(round));
-      if (r >= 0) samples[name].push(opsPerSec);
+    const ms = Object.fromEntries(names.map((n) => [n, 0]));
+    const ops = Object.fromEntries(names.map((n) => [n, 0]));
+    gc();
+    for (let c = 0; c < chunks; c++) {
+      for (let k = 0; k < names.length; k++) {
+        const name = names[(k + c + Math.max(r, 0)) % names.length];
+        const work = scenarios[name].prepare();
+        const t0 = performance.now();
+        ops[name] += await scenarios[name].run(work);
+        ms[name] += performance.now() - t0;
+      }
     }
+    if (r >= 0) for (const n of names) samples[n].push(ops[n] / (ms[n] / 1000));
   }
   return Object.fromEntries(names.map((n) => [n, figure(samples[n], 'ops/s')]));
 }
 
-async function bootstrap(applier) {
+async function bootstrap() {
   const kekBytes = randomBytes(32);
   const kek = FileKek.fromBytes(kekBytes, 'bench');
   const entry = encodeBootstrap({
@@ -126,47 +186,62 @@ async function coldOpen(backend, dir, kek) {
  */
 export async function benchBackend(backend, cfg, log) {
   const rawDir = freshDir(`${backend}-raw`);
+  const rawFullDir = freshDir(`${backend}-raw-full`);
   const emptyDir = freshDir(`${backend}-empty`);
   const fullDir = freshDir(`${backend}-full`);
   const smallDir = freshDir(`${backend}-small`);
   const raw = await RAW[backend](rawDir);
+  const rawFull = await RAW[backend](rawFullDir);
   const empty = await KEYLEDGER[backend](emptyDir);
   let full = await KEYLEDGER[backend](fullDir);
   const out = {};
   try {
-    log(`${backend}: pre-filling ${cfg.prefillRows.toLocaleString('en')} rows`);
-    const t0 = performance.now();
-    await prefill(full.store, cfg.prefillRows);
+    log(`${backend}: pre-filling ${cfg.prefillRows.toLocaleString('en')} rows (keyledger store, then raw store)`);
+    let t0 = performance.now();
+    await prefill(storeWriter(full.store), cfg.prefillRows);
     await full.settle();
     out.prefillSeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    await prefill((keys, values) => rawFull.group(keys, values), cfg.prefillRows);
+    await rawFull.settle();
+    out.rawPrefillSeconds = (performance.now() - t0) / 1000;
     const emptyApplier = await Applier.open(empty.store);
-    const [rawSlots, emptySlots, fullSlots] = [new SlotAllocator(), new SlotAllocator(), new SlotAllocator()];
     const fullApplier = await Applier.open(full.store);
+    const [rawSlots, emptySlots, fullSlots] = [new SlotAllocator(), new SlotAllocator(), new SlotAllocator()];
+    const [rawScattered, fullScattered] = [new SlotAllocator('scattered'), new SlotAllocator('scattered')];
 
-    log(`${backend}: one op per commit, ${cfg.rounds} rounds × ${2 * cfg.perOpSlots} ops`);
+    log(`${backend}: one op per commit, ${cfg.perOpRounds} rounds × ${cfg.perOpChunks} chunks × ${2 * cfg.perOpChunkSlots} ops`);
+    const fsync = scenario.fsync(rawDir, 2 * cfg.perOpChunkSlots);
+    try {
+      Object.assign(
+        out,
+        await interleaved(
+          {
+            disk: fsync,
+            rawPerOp: scenario.rawPerOp(raw, rawSlots, cfg.perOpChunkSlots),
+            perEntry: scenario.perEntry(emptyApplier, emptySlots, cfg.perOpChunkSlots),
+            perEntryFull: scenario.perEntry(fullApplier, fullSlots, cfg.perOpChunkSlots),
+          },
+          cfg.perOpRounds,
+          cfg.perOpChunks,
+        ),
+      );
+    } finally {
+      fsync.close();
+    }
+    log(`${backend}: groups of ${cfg.groupSize}, ${cfg.groupedRounds} rounds × ${cfg.groupedChunks} chunks × ${2 * cfg.groupSize} ops`);
     Object.assign(
       out,
       await interleaved(
         {
-          rawPerOp: [run.rawPerOp(raw), rawSlots],
-          perEntry: [run.perEntry(emptyApplier), emptySlots],
-          perEntryFull: [run.perEntry(fullApplier), fullSlots],
+          rawGrouped: scenario.rawGrouped(raw, rawSlots, cfg.groupSize),
+          grouped: scenario.grouped(emptyApplier, emptySlots, cfg.groupSize),
+          groupedFull: scenario.grouped(fullApplier, fullSlots, cfg.groupSize),
+          rawGroupedScattered: scenario.rawGrouped(rawFull, rawScattered, cfg.groupSize),
+          groupedScattered: scenario.grouped(fullApplier, fullScattered, cfg.groupSize),
         },
-        cfg.rounds,
-        cfg.perOpSlots,
-      ),
-    );
-    log(`${backend}: groups of ${cfg.groupSize}, ${cfg.rounds} rounds × ${2 * cfg.groupedSlots} ops`);
-    Object.assign(
-      out,
-      await interleaved(
-        {
-          rawGrouped: [run.rawGrouped(raw, cfg.groupSize), rawSlots],
-          grouped: [run.grouped(emptyApplier, cfg.groupSize), emptySlots],
-          groupedFull: [run.grouped(fullApplier, cfg.groupSize), fullSlots],
-        },
-        cfg.rounds,
-        cfg.groupedSlots,
+        cfg.groupedRounds,
+        cfg.groupedChunks,
       ),
     );
     await emptyApplier.close();
@@ -175,7 +250,7 @@ export async function benchBackend(backend, cfg, log) {
     log(`${backend}: open times`);
     // The small store: 10 rows and a bootstrapped state; the big one gets the same state.
     const small = await KEYLEDGER[backend](smallDir);
-    await prefill(small.store, 10);
+    await prefill(storeWriter(small.store), 10);
     const { kekBytes, entry } = await bootstrap();
     for (const s of [small.store, full.store]) {
       const a = await Applier.open(s, { kek: FileKek.fromBytes(kekBytes, 'bench') });
@@ -207,9 +282,10 @@ export async function benchBackend(backend, cfg, log) {
     out.coldOpenFull = figure(coldFull, 'ms');
   } finally {
     await raw.close();
+    await rawFull.close();
     await empty.store.close();
     if (full) await full.store.close();
-    for (const d of [rawDir, emptyDir, fullDir, smallDir]) dropDir(d);
+    for (const d of [rawDir, rawFullDir, emptyDir, fullDir, smallDir]) dropDir(d);
   }
   return out;
 }

@@ -13,10 +13,3 @@ export function figure(samples, unit) {
 export function gc() {
   globalThis.gc?.();
 }
-
-/** Ops per second of `ops` operations done by `fn`. */
-export async function rate(ops, fn) {
-  const t0 = performance.now();
-  await fn();
-  return ops / ((performance.now() - t0) / 1000);
-}

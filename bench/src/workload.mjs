@@ -17,30 +17,43 @@ export function fullNodeId(dekId, slot) {
 }
 
 /**
- * The j-th pre-filled row: even slots of DEK ids 1, 2, …, in key order (fast bulk load).
- * Measured keys use odd slots of the same DEK ids, so on a pre-filled store they land between
- * existing rows rather than at the end of the key space.
+ * Where keys go. A registry only ever takes registrations for the DEKs in use: rows of retired DEKs
+ * stay but are never touched again. So the big store is pre-filled with the even slots of DEK ids
+ * 1–31 (31 × 32,768 ≥ 1,000,000 rows, "history"), and the measured registrations go, on the big
+ * and on the empty store alike, to odd slots of DEK ids from ACTIVE_DEK on ("the DEKs in use").
+ * The "scattered" stress figures instead insert odd slots of DEK ids 1–31: between existing rows,
+ * all over the big store's key space.
  */
+export const ACTIVE_DEK = 1000;
+const HISTORY_DEK = 1;
+
+/** The j-th pre-filled row: even slots of DEK ids 1, 2, …, in key order (fast bulk load). */
 export function prefillSlot(j) {
-  return { dekId: 1 + Math.floor(j / HALF), slot: (j % HALF) * 2 };
+  return { dekId: HISTORY_DEK + Math.floor(j / HALF), slot: (j % HALF) * 2 };
 }
 
-/** The j-th fresh measured slot: odd slots, scattered within each DEK id. */
-export function freshSlot(j) {
-  return { dekId: 1 + Math.floor(j / HALF), slot: scatter15(j % HALF) * 2 + 1 };
+/** The j-th fresh odd slot from DEK id `firstDek` on, scattered within each DEK id. */
+function oddSlot(firstDek, j) {
+  return { dekId: firstDek + Math.floor(j / HALF), slot: scatter15(j % HALF) * 2 + 1 };
 }
 
-/** The j-th slot of the RSS run: every slot of every DEK id, scattered. */
+/** The j-th slot of the RSS run: every slot of DEK ids from ACTIVE_DEK on, scattered within each. */
 export function rssSlot(j) {
-  return { dekId: 1 + Math.floor(j / SLOTS), slot: scatter16(j % SLOTS) };
+  return { dekId: ACTIVE_DEK + Math.floor(j / SLOTS), slot: scatter16(j % SLOTS) };
 }
 
-/** Hands out fresh slots; one per store, so no two rounds on a store touch the same key. */
+/**
+ * Hands out fresh slots: one allocator per store and placement, so no two chunks on a store touch
+ * the same key, and allocators that start alike hand out identical key sequences.
+ */
 export class SlotAllocator {
   #next = 0;
+  constructor(placement = 'active') {
+    this.firstDek = placement === 'scattered' ? HISTORY_DEK : ACTIVE_DEK;
+  }
   take(n) {
     const out = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = freshSlot(this.#next++);
+    for (let i = 0; i < n; i++) out[i] = oddSlot(this.firstDek, this.#next++);
     return out;
   }
 }
