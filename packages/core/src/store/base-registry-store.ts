@@ -52,6 +52,33 @@ function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return typeof (v as { then?: unknown } | undefined)?.then === 'function';
 }
 
+function copyOut(v: Uint8Array | undefined): Uint8Array | undefined {
+  return v === undefined ? undefined : copyBytes(v);
+}
+
+function noValue(): void {}
+
+/**
+ * Runs a backend call and settles as `async` code would (a failure becomes a rejection with
+ * ERR_STORE_IO carrying the backend's error), but when the backend answers synchronously (lmdb,
+ * better-sqlite3) the result is ready without another turn of the microtask queue.
+ */
+function settle<T, R>(operation: string, call: () => T | PromiseLike<T>, done: (v: T) => R): Promise<R> {
+  try {
+    const v = call();
+    if (isThenable(v)) {
+      return Promise.resolve(v)
+        .then(done)
+        .catch((err: unknown) => {
+          throw storeIo(operation, err);
+        });
+    }
+    return Promise.resolve(done(v));
+  } catch (err) {
+    return Promise.reject(storeIo(operation, err));
+  }
+}
+
 /**
  * Template for {@link RegistryStore} implementations (in the manner of abstract-level):
  * the public methods validate arguments, enforce the closed state, copy buffers in and out, and
@@ -101,51 +128,51 @@ export abstract class BaseRegistryStore implements RegistryStore {
     }
   }
 
-  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    this.assertOpen('get');
-    checkKey(key);
-    let v: Uint8Array | undefined;
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
     try {
-      v = await this._get(copyBytes(key));
+      this.assertOpen('get');
+      checkKey(key);
     } catch (err) {
-      throw storeIo('get', err);
+      return Promise.reject(err);
     }
-    return v === undefined ? undefined : copyBytes(v);
+    return settle('get', () => this._get(copyBytes(key)), copyOut);
   }
 
-  async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
-    this.assertOpen('getMany');
-    if (!Array.isArray(keys)) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'getMany takes an array of keys');
-    keys.forEach(checkKey);
-    if (keys.length === 0) return [];
-    const own = copyAll(keys);
+  getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    let own: Uint8Array[];
     try {
-      return copyAll(await this._getMany(own));
+      this.assertOpen('getMany');
+      if (!Array.isArray(keys)) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'getMany takes an array of keys');
+      keys.forEach(checkKey);
+      own = copyAll(keys);
     } catch (err) {
-      throw storeIo('getMany', err);
+      return Promise.reject(err);
     }
+    if (own.length === 0) return Promise.resolve([]);
+    return settle('getMany', () => this._getMany(own), copyAll);
   }
 
-  async write(puts: readonly StoreEntry[]): Promise<void> {
-    this.assertOpen('write');
-    if (!Array.isArray(puts)) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'write takes an array of puts');
-    const parts: Uint8Array[] = new Array(2 * puts.length);
-    for (let i = 0; i < puts.length; i++) {
-      const p = puts[i];
-      if (typeof p !== 'object' || p === null) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'each put must be { key, value }');
-      checkKey(p.key);
-      checkBytes('value', p.value);
-      parts[2 * i] = p.key;
-      parts[2 * i + 1] = p.value;
-    }
-    const copies = copyAll(parts);
-    const own: StoreEntry[] = new Array(puts.length);
-    for (let i = 0; i < puts.length; i++) own[i] = { key: copies[2 * i]!, value: copies[2 * i + 1]! };
+  write(puts: readonly StoreEntry[]): Promise<void> {
+    let own: StoreEntry[];
     try {
-      await this._write(own);
+      this.assertOpen('write');
+      if (!Array.isArray(puts)) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'write takes an array of puts');
+      own = new Array(puts.length);
+      const parts: Uint8Array[] = new Array(2 * puts.length);
+      for (let i = 0; i < puts.length; i++) {
+        const p = puts[i];
+        if (typeof p !== 'object' || p === null) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'each put must be { key, value }');
+        checkKey(p.key);
+        checkBytes('value', p.value);
+        parts[2 * i] = p.key;
+        parts[2 * i + 1] = p.value;
+      }
+      const copies = copyAll(parts);
+      for (let i = 0; i < puts.length; i++) own[i] = { key: copies[2 * i]!, value: copies[2 * i + 1]! };
     } catch (err) {
-      throw storeIo('write', err);
+      return Promise.reject(err);
     }
+    return settle('write', () => this._write(own), noValue);
   }
 
   async *scan(prefix: Uint8Array): AsyncIterable<StoreEntry> {
