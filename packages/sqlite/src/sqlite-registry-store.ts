@@ -102,6 +102,7 @@ export class SqliteRegistryStore extends BaseRegistryStore {
   readonly #scanRange: SqliteStatement;
   readonly #scanFrom: SqliteStatement;
   readonly #insert: SqliteStatement;
+  readonly #synchronous: SqliteStatement;
   readonly #writeAll: (puts: readonly StoreEntry[]) => void;
   readonly #readAll: (keys: readonly Uint8Array[]) => (Uint8Array | undefined)[];
 
@@ -117,6 +118,10 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     this.#scanFrom = db.prepare(`SELECT key, value FROM ${t} WHERE key >= ? ORDER BY key`);
     const insert = db.prepare(`INSERT OR REPLACE INTO ${t} (key, value) VALUES (?, ?)`);
     this.#insert = insert;
+    // Run once now: see _write. The first run of a prepared PRAGMA returns the value compiled in at
+    // prepare time; every later run recompiles and reads the connection's current level.
+    this.#synchronous = db.prepare('PRAGMA synchronous').pluck();
+    this.#synchronous.get();
     // One transaction per write: all puts commit together, with one WAL sync.
     this.#writeAll = db.transaction((puts: readonly StoreEntry[]) => {
       for (const p of puts) insert.run(p.key, p.value);
@@ -179,9 +184,12 @@ export class SqliteRegistryStore extends BaseRegistryStore {
       throw new KeyledgerError(ErrorCode.STORE_IO, 'SqliteRegistryStore: the connection is inside a transaction; a write now would not be durable on return');
     }
     // synchronous is per connection and the user shares ours: lowered, commits stop being synced.
-    // Read through pragma() each time: a prepared PRAGMA statement can return the value compiled in
-    // when it was prepared.
-    const sync = this.#db.pragma('synchronous', { simple: true });
+    // The value is compiled into a PRAGMA's program, but SQLite marks every PRAGMA program run-once:
+    // after its first run (done in the constructor) each run of the prepared statement recompiles it
+    // and so reads the current level. The own cases pin this: the level lowered right after
+    // construction, and lowered and restored between writes. pragma() would build a new statement
+    // object on every call, ~10 µs per applyEntry here.
+    const sync = this.#synchronous.get();
     if (sync !== SYNCHRONOUS_FULL) {
       throw new KeyledgerError(ErrorCode.STORE_IO, `SqliteRegistryStore: synchronous was changed to ${String(sync)}; it must stay FULL (2)`);
     }

@@ -131,6 +131,20 @@ describe('SqliteRegistryStore › own cases', () => {
     db.close();
   });
 
+  it('checks synchronous at every write, after any number of changes', async () => {
+    const db = new Database(join(freshDir(), 'x.db'));
+    const store = new SqliteRegistryStore(db);
+    await store.write([{ key: bytes(1), value: bytes(1) }]);
+    for (const level of ['OFF', 'NORMAL', 'EXTRA']) {
+      db.pragma(`synchronous = ${level}`);
+      await expect(store.write([{ key: bytes(2), value: bytes(2) }]), level).rejects.toMatchObject({ code: ErrorCode.STORE_IO });
+      db.exec('PRAGMA synchronous = FULL');
+      await store.write([{ key: bytes(2), value: bytes(2) }]);
+    }
+    expect(await store.get(bytes(2))).toEqual(bytes(2));
+    db.close();
+  });
+
   it("refuses to write inside the user's open transaction (it would not be durable on return)", async () => {
     const db = new Database(join(freshDir(), 'x.db'));
     const store = new SqliteRegistryStore(db);
