@@ -24,10 +24,13 @@ export function ratios(f) {
     perEntryFullVsEmpty: f.perEntryFull.median / f.perEntry.median,
     groupedFullVsEmpty: f.groupedFull.median / f.grouped.median,
     rssGrowthMiB: f.rss.growth.total / MiB,
+    rssOverRawMiB: (f.rss.growth.total - f.rawRss.growth.total) / MiB,
+    rssGrowthAfterWarmUpMiB: f.rss.growthAfterWarmUp.total / MiB,
     openFullVsSmall: f.openFull.median / f.openSmall.median,
     perEntryVsDisk: f.perEntry.median / f.disk.median,
     groupedScatteredVsRaw: f.groupedScattered.median / f.rawGroupedScattered.median,
     rawScatteredVsRaw: f.rawGroupedScattered.median / f.rawGrouped.median,
+    rawGroupedFullVsEmpty: f.rawGroupedFull.median / f.rawGrouped.median,
   };
 }
 
@@ -39,6 +42,8 @@ export function checkTargets(backend, r) {
   });
 }
 
+/** The first backend's figures, for labels that are the same for all. */
+const f0 = (result) => Object.values(result.backends)[0].rss;
 const int = (x) => Math.round(x).toLocaleString('en');
 const ms = (x) => (x < 1 ? x.toFixed(3) : x.toFixed(2));
 const mib = (b) => (b / MiB).toFixed(1);
@@ -55,11 +60,16 @@ export function figuresTable(result) {
   row(`raw: ${result.params.groupSize} RMW per commit (ops/s)`, (f) => int(f.rawGrouped.median));
   row(`keyledger: applyEntries ×${result.params.groupSize} (ops/s)`, (f) => int(f.grouped.median));
   row(`keyledger: applyEntries @${big} rows (ops/s)`, (f) => int(f.groupedFull.median));
+  row(`raw: ${result.params.groupSize} RMW per commit @${big} rows (ops/s)`, (f) => int(f.rawGroupedFull.median));
   row(`raw: groups scattered among ${big} rows (ops/s)`, (f) => int(f.rawGroupedScattered.median));
   row(`keyledger: same, applyEntries (ops/s)`, (f) => int(f.groupedScattered.median));
   row(`RSS growth, ${result.params.rssEntries.toLocaleString('en')} grouped applies (MiB)`, (f) => mib(f.rss.growth.total));
   row('  of which anonymous / file-backed (MiB)', (f) => `${mib(f.rss.growth.anon)} / ${mib(f.rss.growth.file)}`);
+  row('  of which V8 heap (MiB)', (f) => mib(f.rss.growth.v8Heap));
+  row(`  after the first ${f0(result).warmUpShare * 100}% of the run (MiB)`, (f) => mib(f.rss.growthAfterWarmUp.total));
   row('  sustained rate of that run (ops/s)', (f) => int(f.rss.opsPerSec));
+  row('raw library, same run: RSS growth (MiB)', (f) => mib(f.rawRss.growth.total));
+  row('  of which anonymous / file-backed (MiB)', (f) => `${mib(f.rawRss.growth.anon)} / ${mib(f.rawRss.growth.file)}`);
   row('Applier.open, 10 rows (ms)', (f) => ms(f.openSmall.median));
   row(`Applier.open, ${big} rows (ms)`, (f) => ms(f.openFull.median));
   row('cold open (store + Applier), 10 rows (ms)', (f) => ms(f.coldOpenSmall.median));
@@ -83,9 +93,14 @@ export function targetsTable(result) {
   }
   const context = [
     ['per-entry apply / disk fsync rate', 'perEntryVsDisk'],
+    ['RSS growth: keyledger minus raw library (MiB)', 'rssOverRawMiB'],
+    ['RSS growth after warm-up (MiB)', 'rssGrowthAfterWarmUpMiB'],
+    ['raw grouped @big store / @empty', 'rawGroupedFullVsEmpty'],
     ['scattered: raw grouped @big / raw grouped @empty', 'rawScatteredVsRaw'],
     ['scattered: grouped apply / raw grouped, both @big', 'groupedScatteredVsRaw'],
   ];
-  for (const [label, id] of context) table.push([`${label} (context)`, ...backends.map((b) => result.backends[b].ratios[id].toFixed(2))]);
+  for (const [label, id] of context) {
+    table.push([`${label} (context)`, ...backends.map((b) => result.backends[b].ratios[id].toFixed(id.endsWith('MiB') ? 1 : 2))]);
+  }
   return table.toString();
 }

@@ -208,7 +208,11 @@ export async function benchBackend(backend, cfg, log) {
     const emptyApplier = await Applier.open(empty.store);
     const fullApplier = await Applier.open(full.store);
     const [rawSlots, emptySlots, fullSlots] = [new SlotAllocator(), new SlotAllocator(), new SlotAllocator()];
-    const [rawScattered, fullScattered] = [new SlotAllocator('scattered'), new SlotAllocator('scattered')];
+    const [rawFullSlots, rawScattered, fullScattered] = [
+      new SlotAllocator(),
+      new SlotAllocator('scattered'),
+      new SlotAllocator('scattered'),
+    ];
 
     log(`${backend}: one op per commit, ${cfg.perOpRounds} rounds × ${cfg.perOpChunks} chunks × ${2 * cfg.perOpChunkSlots} ops`);
     const fsync = scenario.fsync(rawDir, 2 * cfg.perOpChunkSlots);
@@ -237,6 +241,7 @@ export async function benchBackend(backend, cfg, log) {
           rawGrouped: scenario.rawGrouped(raw, rawSlots, cfg.groupSize),
           grouped: scenario.grouped(emptyApplier, emptySlots, cfg.groupSize),
           groupedFull: scenario.grouped(fullApplier, fullSlots, cfg.groupSize),
+          rawGroupedFull: scenario.rawGrouped(rawFull, rawFullSlots, cfg.groupSize),
           rawGroupedScattered: scenario.rawGrouped(rawFull, rawScattered, cfg.groupSize),
           groupedScattered: scenario.grouped(fullApplier, fullScattered, cfg.groupSize),
         },
