@@ -13,7 +13,8 @@ import { chartSvg } from './chart.mjs';
 import { FULL, QUICK } from './config.mjs';
 import { checkTargets, figuresTable, ratios, targetsTable } from './report.mjs';
 import { benchBackend } from './scenarios.mjs';
-import { freshDir, dropDir, removeTempRoot, tempRoot } from './tmpdir.mjs';
+import { dropDir, freshDir, removeTempRoot, tempRoot } from './tmpdir.mjs';
+import { checkRssGenerators } from './workload.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // `pnpm bench -- --quick` hands the script a literal `--` first: drop it, or every option after it
@@ -75,7 +76,8 @@ function rssRun(backend, mode) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--expose-gc', join(here, 'rss-child.mjs'), backend, dir, String(cfg.rssEntries), String(cfg.groupSize), mode],
+      // The parent's node flags too (an --import hook, say), and --expose-gc for the child's baseline.
+      [...process.execArgv, '--expose-gc', join(here, 'rss-child.mjs'), backend, dir, String(cfg.rssEntries), String(cfg.groupSize), mode],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -103,6 +105,7 @@ function assertComplete(result) {
   if (bad.length) throw new Error(`incomplete figures:\n  ${bad.join('\n  ')}`);
 }
 
+checkRssGenerators();
 const result = { date: new Date().toISOString(), mode: cfg.mode, params: cfg, machine: machine(), backends: {}, targets: [] };
 log(`${cfg.mode} run on ${result.machine.cpu}, ${result.machine.cores} cores, ${result.machine.disk}; temp dir ${tempRoot()}`);
 try {

@@ -30,3 +30,23 @@ for (const [k, t] of agg((n) => `${n.callFrame.functionName || '(anonymous)'}  $
   console.log(pct(t), k);
 console.log('\nself time by file:');
 for (const [k, t] of agg((n) => short(n.callFrame.url) || `(${n.callFrame.functionName})`)) console.log(pct(t), k);
+
+/** Where the time went, in the terms of BENCHMARKS.md: keyledger (core, adapter), the storage library, V8/Node, the harness. */
+function area(n) {
+  const url = n.callFrame.url;
+  const fn = n.callFrame.functionName;
+  if (url.includes('/packages/core/dist/') || url.includes('/kb-old/packages/core/')) return 'keyledger core';
+  if (/\/packages\/(lmdb|level|sqlite)\/dist\//.test(url)) return 'keyledger adapter';
+  if (
+    /node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?(lmdb|classic-level|abstract-level|level-transcoder|better-sqlite3|level|maybe-combine-errors|module-error)\//.test(
+      url,
+    )
+  )
+    return 'storage library (JS and native calls)';
+  if (url.includes('/bench/src/')) return 'harness';
+  if (fn === '(idle)') return 'idle (waiting on I/O or the write thread)';
+  if (fn === '(garbage collector)') return 'garbage collector';
+  return 'Node / V8 other';
+}
+console.log('\nself time by area:');
+for (const [k, t] of agg(area)) console.log(pct(t), k);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Applier } from '@keyledger/core';
 import { KEYLEDGER, RAW } from './backends.mjs';
-import { keyOf, registrationOf, rowOf, rssSlot } from './workload.mjs';
+import { rssEntries, rssRawGroup } from './workload.mjs';
 
 const [backend, dir, totalArg, groupArg, mode = 'keyledger'] = process.argv.slice(2);
 const total = Number(totalArg);
@@ -29,13 +29,7 @@ let close;
 if (mode === 'raw') {
   const raw = await RAW[backend](dir);
   applyGroup = async (start, n) => {
-    const keys = new Array(n);
-    const rows = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const slot = rssSlot(start + i);
-      keys[i] = keyOf(slot);
-      rows[i] = rowOf(slot, 1, 1);
-    }
+    const { keys, rows } = rssRawGroup(start, n, 1);
     await raw.group(keys, rows);
   };
   close = () => raw.close();
@@ -46,8 +40,9 @@ if (mode === 'raw') {
   applyGroup = async (start, n) => {
     // Entries are made per group and dropped after it: holding a million of them would be the
     // benchmark's own growth, not the applier's.
+    const entries = rssEntries(start, n, 1);
     const items = new Array(n);
-    for (let i = 0; i < n; i++) items[i] = { entry: registrationOf(rssSlot(start + i), 1), index: ++index };
+    for (let i = 0; i < n; i++) items[i] = { entry: entries[i], index: ++index };
     const results = await applier.applyEntries(items);
     if (results.length !== n || results[n - 1].effect !== 'inserted') throw new Error('rss run: a registration was not inserted');
   };

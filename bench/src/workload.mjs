@@ -71,6 +71,69 @@ export function registrationOf({ dekId, slot }, epoch) {
 }
 
 /**
+ * A group of `n` registrations from the RSS run's slot `start` on, written straight into one buffer
+ * (16 bytes each, the layout of codec/registration.ts) with no bigint, DataView or encoder object
+ * per entry: the host's own garbage must not be counted as the applier's memory. Returns the
+ * entries as views of that buffer. `rssRawGroup` does the same for the raw baseline's keys and rows.
+ */
+export function rssEntries(start, n, epoch) {
+  const buf = new Uint8Array(16 * n);
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const { dekId, slot } = rssSlot(start + i);
+    const e = buf.subarray(16 * i, 16 * i + 16);
+    e[0] = 0x03; // opcode registration
+    e[1] = 0x01; // version
+    e[4] = dekId >>> 8; // dek_id u32 (below 2^16 here)
+    e[5] = dekId & 0xff;
+    writeNodeId(e, 6, dekId, slot);
+    e[14] = epoch >>> 8;
+    e[15] = epoch & 0xff;
+    out[i] = e;
+  }
+  return out;
+}
+
+/** Registry keys and rows (first = last = epoch) of the same slots as rssEntries, in one buffer each. */
+export function rssRawGroup(start, n, epoch) {
+  const keyBuf = Buffer.alloc(27 * n);
+  const rowBuf = Buffer.alloc(12 * n);
+  const keys = new Array(n);
+  const rows = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const { dekId, slot } = rssSlot(start + i);
+    const k = keyBuf.subarray(27 * i, 27 * i + 27);
+    k.set(KEY_PREFIX);
+    k[22] = dekId >>> 8; // dek_id u32 at 20 (below 2^16 here)
+    k[23] = dekId & 0xff;
+    k[24] = 0x7c; // '|'
+    k[25] = slot >>> 8;
+    k[26] = slot & 0xff;
+    const r = rowBuf.subarray(12 * i, 12 * i + 12);
+    writeNodeId(r, 0, dekId, slot);
+    r[8] = r[10] = epoch >>> 8;
+    r[9] = r[11] = epoch & 0xff;
+    keys[i] = k;
+    rows[i] = r;
+  }
+  return { keys, rows };
+}
+
+const KEY_PREFIX = new TextEncoder().encode('!encryption|writers|');
+
+/** fullNodeId(dekId, slot) as 8 big-endian bytes at `at`, for dek ids below 2^16. */
+function writeNodeId(b, at, dekId, slot) {
+  b[at] = 0x5e;
+  b[at + 1] = 0xed;
+  b[at + 2] = 0;
+  b[at + 3] = 0;
+  b[at + 4] = dekId >>> 8;
+  b[at + 5] = dekId & 0xff;
+  b[at + 6] = slot >>> 8;
+  b[at + 7] = slot & 0xff;
+}
+
+/**
  * One round's work, prepared before the clock starts: `slots` are registered at epoch 1 (new
  * slots: a read that misses, then an insert), then advanced to epoch 2 (a read that hits, then an
  * update). For the raw baselines: the keys and the 12-byte rows to write; for keyledger: the
@@ -84,4 +147,19 @@ export function prepareRound(slots) {
     rows: [slots.map((s) => rowOf(s, 1, 1)), slots.map((s) => rowOf(s, 1, 2))],
     entries: [slots.map((s) => registrationOf(s, 1)), slots.map((s) => registrationOf(s, 2))],
   };
+}
+
+/** Throws unless the buffer-writing generators of the RSS run produce exactly what the codecs produce. */
+export function checkRssGenerators() {
+  const n = 2000;
+  const start = 0xffff - 999;
+  const entries = rssEntries(start, n, 1);
+  const { keys, rows } = rssRawGroup(start, n, 1);
+  const same = (a, b) => a.length === b.length && a.every((x, j) => x === b[j]);
+  for (let i = 0; i < n; i++) {
+    const slot = rssSlot(start + i);
+    if (!same(entries[i], registrationOf(slot, 1)) || !same(keys[i], keyOf(slot)) || !same(rows[i], rowOf(slot, 1, 1))) {
+      throw new Error(`RSS generators disagree with the codecs at slot ${start + i}`);
+    }
+  }
 }
