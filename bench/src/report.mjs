@@ -31,6 +31,7 @@ export function ratios(f) {
     groupedScatteredVsRaw: f.groupedScattered.median / f.rawGroupedScattered.median,
     rawScatteredVsRaw: f.rawGroupedScattered.median / f.rawGrouped.median,
     rawGroupedFullVsEmpty: f.rawGroupedFull.median / f.rawGrouped.median,
+    sustainedVsRaw: f.rss.opsPerSec / f.rawRss.opsPerSec,
   };
 }
 
@@ -48,21 +49,23 @@ const int = (x) => Math.round(x).toLocaleString('en');
 const ms = (x) => (x < 1 ? x.toFixed(3) : x.toFixed(2));
 const mib = (b) => (b / MiB).toFixed(1);
 
-export function figuresTable(result) {
+/** [label, cells…] rows of the figures table: medians, one column per backend. */
+export function figureRows(result) {
   const backends = Object.keys(result.backends);
   const big = result.params.prefillRows.toLocaleString('en');
-  const table = new Table({ style: PLAIN, head: ['median of rounds', ...backends], colAligns: ['left', ...backends.map(() => 'right')] });
-  const row = (label, fn) => table.push([label, ...backends.map((b) => fn(result.backends[b]))]);
+  const g = result.params.groupSize;
+  const rows = [];
+  const row = (label, fn) => rows.push([label, ...backends.map((b) => fn(result.backends[b]))]);
   row('disk: write 64 B + fsync (ops/s)', (f) => int(f.disk.median));
   row('raw: 1 read-modify-write per commit (ops/s)', (f) => int(f.rawPerOp.median));
   row('keyledger: applyEntry, 1 per commit (ops/s)', (f) => int(f.perEntry.median));
   row(`keyledger: applyEntry @${big} rows (ops/s)`, (f) => int(f.perEntryFull.median));
-  row(`raw: ${result.params.groupSize} RMW per commit (ops/s)`, (f) => int(f.rawGrouped.median));
-  row(`keyledger: applyEntries ×${result.params.groupSize} (ops/s)`, (f) => int(f.grouped.median));
+  row(`raw: ${g} RMW per commit (ops/s)`, (f) => int(f.rawGrouped.median));
+  row(`keyledger: applyEntries ×${g} (ops/s)`, (f) => int(f.grouped.median));
   row(`keyledger: applyEntries @${big} rows (ops/s)`, (f) => int(f.groupedFull.median));
-  row(`raw: ${result.params.groupSize} RMW per commit @${big} rows (ops/s)`, (f) => int(f.rawGroupedFull.median));
+  row(`raw: ${g} RMW per commit @${big} rows (ops/s)`, (f) => int(f.rawGroupedFull.median));
   row(`raw: groups scattered among ${big} rows (ops/s)`, (f) => int(f.rawGroupedScattered.median));
-  row(`keyledger: same, applyEntries (ops/s)`, (f) => int(f.groupedScattered.median));
+  row('keyledger: same, applyEntries (ops/s)', (f) => int(f.groupedScattered.median));
   row(`RSS growth, ${result.params.rssEntries.toLocaleString('en')} grouped applies (MiB)`, (f) => mib(f.rss.growth.total));
   row('  of which anonymous / file-backed (MiB)', (f) => `${mib(f.rss.growth.anon)} / ${mib(f.rss.growth.file)}`);
   row('  of which V8 heap (MiB)', (f) => mib(f.rss.growth.v8Heap));
@@ -70,18 +73,20 @@ export function figuresTable(result) {
   row('  sustained rate of that run (ops/s)', (f) => int(f.rss.opsPerSec));
   row('raw library, same run: RSS growth (MiB)', (f) => mib(f.rawRss.growth.total));
   row('  of which anonymous / file-backed (MiB)', (f) => `${mib(f.rawRss.growth.anon)} / ${mib(f.rawRss.growth.file)}`);
+  row('  sustained rate of that run (ops/s)', (f) => int(f.rawRss.opsPerSec));
   row('Applier.open, 10 rows (ms)', (f) => ms(f.openSmall.median));
   row(`Applier.open, ${big} rows (ms)`, (f) => ms(f.openFull.median));
   row('cold open (store + Applier), 10 rows (ms)', (f) => ms(f.coldOpenSmall.median));
   row(`cold open (store + Applier), ${big} rows (ms)`, (f) => ms(f.coldOpenFull.median));
-  return table.toString();
+  return rows;
 }
 
-export function targetsTable(result) {
+/** [label, cells…] rows of the targets table, then the context ratios (no target). */
+export function targetRows(result) {
   const backends = Object.keys(result.backends);
-  const table = new Table({ style: PLAIN, head: ['target', ...backends], colAligns: ['left', ...backends.map(() => 'right')] });
+  const rows = [];
   for (const t of TARGETS) {
-    table.push([
+    rows.push([
       `${t.label} ${t.op} ${t.limit}`,
       ...backends.map((b) => {
         const c = result.targets.find((x) => x.backend === b && x.target === t.id);
@@ -93,6 +98,7 @@ export function targetsTable(result) {
   }
   const context = [
     ['per-entry apply / disk fsync rate', 'perEntryVsDisk'],
+    ['grouped, sustained over the RSS runs: keyledger / raw', 'sustainedVsRaw'],
     ['RSS growth: keyledger minus raw library (MiB)', 'rssOverRawMiB'],
     ['RSS growth after warm-up (MiB)', 'rssGrowthAfterWarmUpMiB'],
     ['raw grouped @big store / @empty', 'rawGroupedFullVsEmpty'],
@@ -100,7 +106,35 @@ export function targetsTable(result) {
     ['scattered: grouped apply / raw grouped, both @big', 'groupedScatteredVsRaw'],
   ];
   for (const [label, id] of context) {
-    table.push([`${label} (context)`, ...backends.map((b) => result.backends[b].ratios[id].toFixed(id.endsWith('MiB') ? 1 : 2))]);
+    rows.push([`${label} (context)`, ...backends.map((b) => result.backends[b].ratios[id].toFixed(id.endsWith('MiB') ? 1 : 2))]);
   }
+  return rows;
+}
+
+function cliTable(head, rows) {
+  const table = new Table({ style: PLAIN, head, colAligns: ['left', ...head.slice(1).map(() => 'right')] });
+  for (const r of rows) table.push(r);
   return table.toString();
+}
+
+function markdownTable(head, rows) {
+  const line = (cells) =>
+    `| ${cells
+      .map((c) =>
+        String(c)
+          .replaceAll('|', '\\|')
+          .replace(/^ +/, (sp) => '&nbsp;'.repeat(sp.length)),
+      )
+      .join(' | ')} |`;
+  return [line(head), `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+export function figuresTable(result, format = 'text') {
+  const head = ['median of rounds', ...Object.keys(result.backends)];
+  return (format === 'markdown' ? markdownTable : cliTable)(head, figureRows(result));
+}
+
+export function targetsTable(result, format = 'text') {
+  const head = ['target', ...Object.keys(result.backends)];
+  return (format === 'markdown' ? markdownTable : cliTable)(head, targetRows(result));
 }
