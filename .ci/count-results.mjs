@@ -6,26 +6,27 @@ import { join } from 'node:path';
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-let missing = [];
-for (const dir of ['packages', 'examples', 'bench']) {
-  if (!existsSync(dir)) continue;
-  for (const name of readdirSync(dir)) {
-    const pkg = join(dir, name);
-    const manifest = join(pkg, 'package.json');
-    if (!existsSync(manifest)) continue;
-    const scripts = JSON.parse(readFileSync(manifest, 'utf8')).scripts ?? {};
-    if (!scripts.test) continue;
-    const report = join(pkg, '.vitest-report.json');
-    if (!existsSync(report)) {
-      missing.push(pkg);
-      continue;
-    }
-    const r = JSON.parse(readFileSync(report, 'utf8'));
-    passed += r.numPassedTests ?? 0;
-    failed += r.numFailedTests ?? 0;
-    skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-    if (r.success === false && (r.numFailedTests ?? 0) === 0) failed += 1; // a suite that failed to load
+const missing = [];
+// Workspace packages: everything under packages/ and examples/, plus the bench and reliability packages.
+const packageDirs = ['bench', 'reliability'];
+for (const dir of ['packages', 'examples']) {
+  if (existsSync(dir)) packageDirs.push(...readdirSync(dir).map((name) => join(dir, name)));
+}
+for (const pkg of packageDirs) {
+  const manifest = join(pkg, 'package.json');
+  if (!existsSync(manifest)) continue;
+  const scripts = JSON.parse(readFileSync(manifest, 'utf8')).scripts ?? {};
+  if (!scripts.test) continue;
+  const report = join(pkg, '.vitest-report.json');
+  if (!existsSync(report)) {
+    missing.push(pkg);
+    continue;
   }
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  passed += r.numPassedTests ?? 0;
+  failed += r.numFailedTests ?? 0;
+  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  if (r.success === false && (r.numFailedTests ?? 0) === 0) failed += 1; // a suite that failed to load
 }
 if (missing.length > 0) {
   console.log(`no test report from: ${missing.join(', ')}`);
