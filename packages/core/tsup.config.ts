@@ -8,4 +8,18 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   external: ['vitest'],
+  esbuildPlugins: [
+    {
+      // vitest cannot be require()d: the CommonJS build binds describe/it lazily (see vitest-binding/cjs.ts).
+      name: 'vitest-binding-per-format',
+      setup(build) {
+        if (build.initialOptions.format !== 'cjs') return;
+        build.onResolve({ filter: /vitest-binding\/esm\.js$/ }, (args) => ({
+          path: args.resolveDir.endsWith('vitest-binding')
+            ? `${args.resolveDir}/cjs.ts`
+            : `${args.resolveDir}/vitest-binding/cjs.ts`,
+        }));
+      },
+    },
+  ],
 });

@@ -1,8 +1,9 @@
 import { fail } from 'node:assert/strict';
-import { describe, it } from 'vitest';
 import { allCases } from './all-cases.js';
 import { runCase } from './case-runner.js';
 import type { ConformanceOptions } from './conformance-case.js';
+// Resolved per output format by tsup.config.ts: a static vitest import in ESM, a lazy one in CommonJS.
+import { describe, it } from './vitest-binding/esm.js';
 
 /**
  * Registers the suite with vitest: one `describe` per clause group, one `it` per case.
