@@ -32,7 +32,11 @@ try {
     }
     if (isLibrary) {
       try {
-        execFileSync('npx', ['attw', pkg.tarball, '--format', 'ascii', '--profile', 'node16'], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
+        execFileSync('npx', ['attw', pkg.tarball, '--format', 'ascii', '--profile', 'node16'], {
+          cwd: root,
+          stdio: 'pipe',
+          encoding: 'utf8',
+        });
       } catch (err) {
         problems.push(`${pkg.name}: attw: ${(err.stdout || err.message).trim()}`);
       }

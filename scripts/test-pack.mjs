@@ -20,7 +20,8 @@ function step(name, fn) {
     console.log(`FAIL ${name}\n${String(err.stdout ?? '')}${String(err.stderr ?? '')}${err.stdout ? '' : err.message}`);
   }
 }
-const run = (cmd, args, env = {}) => execFileSync(cmd, args, { cwd: scratch, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, NO_COLOR: '1', ...env } });
+const run = (cmd, args, env = {}) =>
+  execFileSync(cmd, args, { cwd: scratch, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, NO_COLOR: '1', ...env } });
 
 try {
   execFileSync('pnpm', ['run', 'build'], { cwd: root, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
@@ -31,13 +32,39 @@ try {
   for (const f of readdirSync(join(root, 'scripts', 'pack-fixtures'))) cpSync(join(root, 'scripts', 'pack-fixtures', f), join(scratch, f));
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }, null, 2));
   step('npm install of the tarballs (no workspace)', () =>
-    run('npm', ['install', '--no-audit', '--no-fund', ...packed.map((p) => p.tarball), 'better-sqlite3@^12.6.2', 'lmdb@^3.5.6', 'level@^10.0.0', 'classic-level@^3.0.0', 'typescript@~5.9.3', 'vitest@~4.1.12', '@types/node@^20.9.0']),
+    run('npm', [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      ...packed.map((p) => p.tarball),
+      'better-sqlite3@^12.6.2',
+      'lmdb@^3.5.6',
+      'level@^10.0.0',
+      'classic-level@^3.0.0',
+      'typescript@~5.9.3',
+      'vitest@~4.1.12',
+      '@types/node@^20.9.0',
+    ]),
   );
   step('ESM import of core and each adapter; a registration survives reopening', () => console.log(run('node', ['esm.mjs']).trim()));
   step('CJS require of core, conformance and each adapter', () => console.log(run('node', ['cjs.cjs']).trim()));
   for (const resolution of ['node16', 'bundler']) {
     const module = resolution === 'node16' ? 'node16' : 'esnext';
-    writeFileSync(join(scratch, `tsconfig.${resolution}.json`), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module, moduleResolution: resolution, target: 'es2022', types: ['node'], skipLibCheck: false }, files: ['sample.ts'] }));
+    writeFileSync(
+      join(scratch, `tsconfig.${resolution}.json`),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          module,
+          moduleResolution: resolution,
+          target: 'es2022',
+          types: ['node'],
+          skipLibCheck: false,
+        },
+        files: ['sample.ts'],
+      }),
+    );
     step(`tsc --noEmit with moduleResolution ${resolution}`, () => run('npx', ['tsc', '-p', `tsconfig.${resolution}.json`]));
   }
   step('custom backend passes the conformance suite under vitest (used-by path)', () => {
@@ -56,7 +83,8 @@ try {
   });
   step('npx keyledger demo from the installed CLI', () => {
     const out = run('npx', ['keyledger', 'demo']);
-    if (!/ERR_LOCAL_EPOCH_ROLLBACK/.test(out) || !/ERR_NODE_ID_COLLISION/.test(out)) throw new TypeError(`demo output lacks the two halts:\n${out}`);
+    if (!/ERR_LOCAL_EPOCH_ROLLBACK/.test(out) || !/ERR_NODE_ID_COLLISION/.test(out))
+      throw new TypeError(`demo output lacks the two halts:\n${out}`);
     console.log(`     demo printed ${out.split('\n').length} lines, both halts explained`);
   });
 } finally {

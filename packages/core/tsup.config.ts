@@ -15,9 +15,7 @@ export default defineConfig({
       setup(build) {
         if (build.initialOptions.format !== 'cjs') return;
         build.onResolve({ filter: /vitest-binding\/esm\.js$/ }, (args) => ({
-          path: args.resolveDir.endsWith('vitest-binding')
-            ? `${args.resolveDir}/cjs.ts`
-            : `${args.resolveDir}/vitest-binding/cjs.ts`,
+          path: args.resolveDir.endsWith('vitest-binding') ? `${args.resolveDir}/cjs.ts` : `${args.resolveDir}/vitest-binding/cjs.ts`,
         }));
       },
     },

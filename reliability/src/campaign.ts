@@ -174,7 +174,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
         acksThisLife = 0;
         for (const line of run.lines) {
           if (!line.startsWith('ack ')) continue;
-          writeSync(ackFd, line + '\n');
+          writeSync(ackFd, `${line}\n`);
           const [, idx, outcome] = line.split(' ');
           const i = Number(idx);
           if (i !== lastAck + 1) problem(`ack ${i} out of order after ${lastAck}`);
@@ -212,7 +212,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
         const lost = await check(o.store, storeDir, ref, lastAck, r, problem);
         for (const i of lost) lostThisPass.add(i);
         if (lost.length > 0 && o.stopOnLoss) stop = true;
-        if (r.kills % 100 === 0) o.progress?.(`[${o.store} ${r.mode}] ${r.kills} kills, entry ${lastAck}/${n}, lost ${r.lost + lostThisPass.size}`);
+        if (r.kills % 100 === 0)
+          o.progress?.(`[${o.store} ${r.mode}] ${r.kills} kills, entry ${lastAck}/${n}, lost ${r.lost + lostThisPass.size}`);
       }
       r.lost += lostThisPass.size;
       if (!stop && lastAck >= n) {
@@ -223,12 +224,25 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     }
     if (r.problems.length === 0) rmSync(passDir, { recursive: true, force: true });
   }
-  r.ok = r.lost === 0 && r.unmatched === 0 && r.outcomeMismatches === 0 && r.failures === 0 && r.finalIdentical === r.passes && r.kills >= o.kills;
+  r.ok =
+    r.lost === 0 &&
+    r.unmatched === 0 &&
+    r.outcomeMismatches === 0 &&
+    r.failures === 0 &&
+    r.finalIdentical === r.passes &&
+    r.kills >= o.kills;
   return r;
 }
 
 /** Opens the store after a kill, dates its content against the reference, and returns lost entries. */
-async function check(name: StoreName, dir: string, ref: Reference, lastAck: number, r: CampaignReport, problem: (s: string) => void): Promise<number[]> {
+async function check(
+  name: StoreName,
+  dir: string,
+  ref: Reference,
+  lastAck: number,
+  r: CampaignReport,
+  problem: (s: string) => void,
+): Promise<number[]> {
   r.checks++;
   let rows: [string, string][];
   try {
@@ -250,7 +264,9 @@ async function check(name: StoreName, dir: string, ref: Reference, lastAck: numb
   r.ackedVerified += ref.writers[lastAck]!;
   if (!matches) {
     r.unmatched++;
-    problem(`kill ${r.kills}: store content matches neither entry ${lastAck} nor ${lastAck + 1} of the reference; ${lost.length} acknowledged entries lost${lost.length ? ` (first ${lost.slice(0, 5).join(', ')})` : ''}`);
+    problem(
+      `kill ${r.kills}: store content matches neither entry ${lastAck} nor ${lastAck + 1} of the reference; ${lost.length} acknowledged entries lost${lost.length ? ` (first ${lost.slice(0, 5).join(', ')})` : ''}`,
+    );
   }
   return lost;
 }
@@ -283,7 +299,10 @@ async function finalCheck(name: StoreName, dir: string, log: GeneratedLog, ref: 
 
 export function describeReport(r: CampaignReport): string {
   const f = (x: number): string => x.toLocaleString('en-US');
-  const restore = r.mode === 'power-loss' ? `, power cuts rolled back ${f(r.restore.undone)} unsynced writes (${f(r.restore.bytes)} bytes) in ${f(r.restore.files)} file restores` : '';
+  const restore =
+    r.mode === 'power-loss'
+      ? `, power cuts rolled back ${f(r.restore.undone)} unsynced writes (${f(r.restore.bytes)} bytes) in ${f(r.restore.files)} file restores`
+      : '';
   return (
     `[${r.store} ${r.mode}] ${r.ok ? 'PASS' : 'FAIL'}: kills ${f(r.kills)} over ${r.passes} pass(es) of ${f(r.entries)} entries, ` +
     `acknowledgements ${f(r.acks)}, acknowledged entries verified ${f(r.ackedVerified)} in ${f(r.checks)} checks, ` +
@@ -291,4 +310,3 @@ export function describeReport(r: CampaignReport): string {
     `final scan + whole-log replay identical ${r.finalIdentical}/${r.passes}${restore}`
   );
 }
-

@@ -66,7 +66,13 @@ const goodBootstrap = fc.constant(
   }),
 );
 const bootstrap = fc
-  .record({ storageDekId: dek, storageWrapped: wrapped, raftDekId: dek, raftWrapped: wrapped, registrations: fc.array(reg, { maxLength: 4 }) })
+  .record({
+    storageDekId: dek,
+    storageWrapped: wrapped,
+    raftDekId: dek,
+    raftWrapped: wrapped,
+    registrations: fc.array(reg, { maxLength: 4 }),
+  })
   .map(encodeBootstrap);
 const rotation = fc
   .record({
@@ -85,13 +91,20 @@ const valid = fc.oneof(
   { arbitrary: rotation, weight: 3 },
 );
 /** A valid entry with one byte changed, cut short, or extended. */
-const mutated = fc.tuple(valid, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'truncate', 'extend')).map(([e, at, b, how]) => {
-  const i = at % e.length;
-  if (how === 'flip') return Uint8Array.from(e, (x, j) => (j === i ? x ^ (b | 1) : x));
-  if (how === 'truncate') return e.subarray(0, i);
-  return Uint8Array.of(...e, b);
-});
-const random = fc.oneof(fc.uint8Array({ maxLength: 48 }), fc.tuple(fc.constantFrom(0x06, 0x07, 0x00, 0x02, 0x08, 0xff), fc.uint8Array({ maxLength: 16 })).map(([op, rest]) => Uint8Array.of(op, 0x01, ...rest)));
+const mutated = fc
+  .tuple(valid, fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'truncate', 'extend'))
+  .map(([e, at, b, how]) => {
+    const i = at % e.length;
+    if (how === 'flip') return Uint8Array.from(e, (x, j) => (j === i ? x ^ (b | 1) : x));
+    if (how === 'truncate') return e.subarray(0, i);
+    return Uint8Array.of(...e, b);
+  });
+const random = fc.oneof(
+  fc.uint8Array({ maxLength: 48 }),
+  fc
+    .tuple(fc.constantFrom(0x06, 0x07, 0x00, 0x02, 0x08, 0xff), fc.uint8Array({ maxLength: 16 }))
+    .map(([op, rest]) => Uint8Array.of(op, 0x01, ...rest)),
+);
 export const entryArb = fc.oneof({ arbitrary: valid, weight: 7 }, { arbitrary: mutated, weight: 2 }, { arbitrary: random, weight: 1 });
 const indexArb = fc.option(fc.bigInt({ min: 0n, max: 60n }), { freq: 8 });
 
@@ -140,7 +153,8 @@ const applierOptions = () => ({ kek: FileKek.fromBytes(FUZZ_KEK), now: FIXED_CLO
 export async function realSystem(adapter: 'memory' | AdapterName): Promise<Real> {
   const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const dir = adapter === 'memory' ? '' : mkdtempSync(join(base, 'keyledger-fuzz-'));
-  const open = async (): Promise<SchedulingStore> => new SchedulingStore(adapter === 'memory' ? new MemoryRegistryStore() : await openStore(adapter, dir));
+  const open = async (): Promise<SchedulingStore> =>
+    new SchedulingStore(adapter === 'memory' ? new MemoryRegistryStore() : await openStore(adapter, dir));
   let store = await open();
   const real: Real = {
     store,
@@ -192,8 +206,14 @@ async function checkInvariants(m: ModelState, r: Real, what: string): Promise<vo
     r.seen.set(k, { ...row });
   }
   for (const k of r.seen.keys()) if (!rows.has(k)) throw new Error(`${what}: slot ${k} disappeared`);
-  const want = JSON.stringify([...m.rows].sort(([a], [b]) => (a < b ? -1 : 1)), (_, v) => (typeof v === 'bigint' ? v.toString() : v));
-  const got = JSON.stringify([...rows].sort(([a], [b]) => (a < b ? -1 : 1)), (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+  const want = JSON.stringify(
+    [...m.rows].sort(([a], [b]) => (a < b ? -1 : 1)),
+    (_, v) => (typeof v === 'bigint' ? v.toString() : v),
+  );
+  const got = JSON.stringify(
+    [...rows].sort(([a], [b]) => (a < b ? -1 : 1)),
+    (_, v) => (typeof v === 'bigint' ? v.toString() : v),
+  );
   if (want !== got) throw new Error(`${what}: registry differs from the model\n model ${want}\n real  ${got}`);
   const s = r.applier.state;
   const realState = JSON.stringify({
@@ -221,7 +241,10 @@ async function checkInvariants(m: ModelState, r: Real, what: string): Promise<vo
 const show = (e: Uint8Array): string => hex(e).slice(0, 80);
 
 class ApplyCommand implements fc.AsyncCommand<System, Real> {
-  constructor(readonly entry: Uint8Array, readonly index: bigint | null) {}
+  constructor(
+    readonly entry: Uint8Array,
+    readonly index: bigint | null,
+  ) {}
   check = (): boolean => true;
   async run(sys: System, r: Real): Promise<void> {
     stats.commands++;
@@ -282,7 +305,10 @@ class RestartCommand implements fc.AsyncCommand<System, Real> {
 
 /** Several applyEntry calls made at scheduler-chosen moments, store calls interleaved by the scheduler. */
 class ConcurrentCommand implements fc.AsyncCommand<System, Real> {
-  constructor(readonly entries: { entry: Uint8Array; index: bigint | null }[], readonly s: fc.Scheduler) {}
+  constructor(
+    readonly entries: { entry: Uint8Array; index: bigint | null }[],
+    readonly s: fc.Scheduler,
+  ) {}
   check = (): boolean => true;
   async run(sys: System, r: Real): Promise<void> {
     stats.commands++;
@@ -311,7 +337,8 @@ class ConcurrentCommand implements fc.AsyncCommand<System, Real> {
       const step = applyModel(m, e.entry, e.index ?? undefined, canUnwrap);
       const got = await results[i]!;
       if (got !== 'ok') stats.halts++;
-      if (got !== step.outcome) throw new Error(`concurrent call ${i} (${show(e.entry)}): real ${got}, model ${step.outcome}; call order ${order.join(',')}`);
+      if (got !== step.outcome)
+        throw new Error(`concurrent call ${i} (${show(e.entry)}): real ${got}, model ${step.outcome}; call order ${order.join(',')}`);
       m = step.next;
     }
     sys.model = m;

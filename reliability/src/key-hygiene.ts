@@ -23,7 +23,7 @@ export function errorText(err: unknown): string {
 
 /** Raw-byte form: a key's bytes inside a latin1 rendering of the text would also be a leak. */
 export function leaks(text: string, secrets: readonly Uint8Array[]): string | undefined {
-  for (const form of secretForms(secrets)) if (text.includes(form)) return form.slice(0, 8) + '…';
+  for (const form of secretForms(secrets)) if (text.includes(form)) return `${form.slice(0, 8)}…`;
   const latin1 = Buffer.from(text, 'latin1');
   for (const s of secrets) if (latin1.indexOf(Buffer.from(s)) >= 0) return 'raw bytes';
   return undefined;

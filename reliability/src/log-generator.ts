@@ -134,7 +134,10 @@ export function generateLog(seed: number, count: number): GeneratedLog {
       const s = someSlot();
       if (s) {
         const id = [...slots.entries()].find(([, v]) => v === s)![0];
-        push(encodeRegistration({ dekId: Number(id.split('/')[0]), fullNodeId: intruder(s.fullNodeId), localEpoch: s.last + 1 }), 'collision (halts)');
+        push(
+          encodeRegistration({ dekId: Number(id.split('/')[0]), fullNodeId: intruder(s.fullNodeId), localEpoch: s.last + 1 }),
+          'collision (halts)',
+        );
       }
     } else if (r < 0.675) {
       // Rotate a DEK of either purpose; the proposer registers under the new DEK.
@@ -162,7 +165,13 @@ export function generateLog(seed: number, count: number): GeneratedLog {
       wrapped[rng.int(0, wrapped.length - 1)]! ^= 1 << rng.int(0, 7);
       const dek = nextDek + 1000;
       push(
-        encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: dek, purpose: Purpose.STORAGE, wrapped, proposer: { dekId: dek, fullNodeId: rng.pick(nodes), localEpoch: 1 } }),
+        encodeRotation({
+          subtag: RotationSubtag.ROTATE_DEK,
+          dekId: dek,
+          purpose: Purpose.STORAGE,
+          wrapped,
+          proposer: { dekId: dek, fullNodeId: rng.pick(nodes), localEpoch: 1 },
+        }),
         'tampered rotation (halts)',
       );
     } else if (r < 0.7) {
@@ -190,7 +199,13 @@ export function generateLog(seed: number, count: number): GeneratedLog {
       push(bootstrapEntry!, 'bootstrap replay');
     } else if (r < 0.71) {
       push(
-        encodeBootstrap({ storageDekId: 900, storageWrapped: wrapDeterministic(kek, rng.bytes(32), rng), raftDekId: 901, raftWrapped: wrapDeterministic(kek, rng.bytes(32), rng), registrations: [] }),
+        encodeBootstrap({
+          storageDekId: 900,
+          storageWrapped: wrapDeterministic(kek, rng.bytes(32), rng),
+          raftDekId: 901,
+          raftWrapped: wrapDeterministic(kek, rng.bytes(32), rng),
+          registrations: [],
+        }),
         'conflicting bootstrap (halts)',
       );
     } else if (r < 0.74) {
@@ -230,8 +245,9 @@ function garbage(rng: Rng): Uint8Array {
 /** Writes a log as JSON Lines in the CLI's replay format, with the KEK and seed in a header line. */
 export function writeLog(path: string, log: GeneratedLog): void {
   const lines = [JSON.stringify({ seed: log.seed, kek: Buffer.from(log.kek).toString('hex') })];
-  for (const e of log.entries) lines.push(JSON.stringify({ index: e.index.toString(), entry: Buffer.from(e.entry).toString('hex'), intent: e.intent }));
-  writeFileSync(path, lines.join('\n') + '\n');
+  for (const e of log.entries)
+    lines.push(JSON.stringify({ index: e.index.toString(), entry: Buffer.from(e.entry).toString('hex'), intent: e.intent }));
+  writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
 export function readLog(path: string): GeneratedLog {

@@ -25,7 +25,15 @@ export interface ModelState {
 }
 
 export function emptyModel(): ModelState {
-  return { rows: new Map(), active: { storage: 0, raft: 0 }, keys: new Map(), applied: 0n, storageEnvelope: false, storageCutover: 0n, raftCutover: 0n };
+  return {
+    rows: new Map(),
+    active: { storage: 0, raft: 0 },
+    keys: new Map(),
+    applied: 0n,
+    storageEnvelope: false,
+    storageCutover: 0n,
+    raftCutover: 0n,
+  };
 }
 
 export function cloneModel(m: ModelState): ModelState {
@@ -64,10 +72,15 @@ function raise(m: ModelState, index: bigint | undefined): void {
  * state; on anything but 'ok' the next state is `m` itself: a halted entry changes nothing.
  * `canUnwrap` says whether the KEK authenticates a wrapped DEK.
  */
-export function applyModel(m: ModelState, entry: Uint8Array, index: bigint | undefined, canUnwrap: (wrapped: Uint8Array) => boolean): { outcome: string; next: ModelState } {
+export function applyModel(
+  m: ModelState,
+  entry: Uint8Array,
+  index: bigint | undefined,
+  canUnwrap: (wrapped: Uint8Array) => boolean,
+): { outcome: string; next: ModelState } {
   const n = cloneModel(m);
   try {
-    let e;
+    let e: ReturnType<typeof decodeEntry>;
     try {
       e = decodeEntry(entry);
     } catch (err) {
@@ -89,7 +102,11 @@ export function applyModel(m: ModelState, entry: Uint8Array, index: bigint | und
       if (n.active.storage !== 0 || n.active.raft !== 0) {
         const s = n.keys.get(e.storageDekId);
         const r = n.keys.get(e.raftDekId);
-        const exact = n.active.storage === e.storageDekId && n.active.raft === e.raftDekId && s?.wrapped === hex(e.storageWrapped) && r?.wrapped === hex(e.raftWrapped);
+        const exact =
+          n.active.storage === e.storageDekId &&
+          n.active.raft === e.raftDekId &&
+          s?.wrapped === hex(e.storageWrapped) &&
+          r?.wrapped === hex(e.raftWrapped);
         if (!exact) halt(ErrorCode.KEY_CONFLICT);
         raise(n, index);
       } else {

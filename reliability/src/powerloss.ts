@@ -58,7 +58,10 @@ export function restorePowerLoss(undoLog: string): RestoreStats {
   const pending = new Map<number, Pending[]>();
   const list = (id: number): Pending[] => {
     let l = pending.get(id);
-    if (!l) pending.set(id, (l = []));
+    if (!l) {
+      l = [];
+      pending.set(id, l);
+    }
     return l;
   };
   let p = 0;
@@ -94,12 +97,19 @@ export function restorePowerLoss(undoLog: string): RestoreStats {
       if (!need(12)) break;
       const seq = buf.readBigUInt64LE(p);
       const id = buf.readUInt32LE(p + 8);
-      pending.set(id, list(id).filter((r) => r.seq > seq));
+      pending.set(
+        id,
+        list(id).filter((r) => r.seq > seq),
+      );
       p += 12;
     } else if (t === 'A') {
       if (!need(8)) break;
       const seq = buf.readBigUInt64LE(p);
-      for (const [id, l] of pending) pending.set(id, l.filter((r) => r.seq > seq));
+      for (const [id, l] of pending)
+        pending.set(
+          id,
+          l.filter((r) => r.seq > seq),
+        );
       p += 8;
     } else if (t === 'D') {
       if (!need(4)) break;

@@ -43,20 +43,44 @@ export async function buildSequence(): Promise<Sequence> {
   entry(encodeRegistration({ dekId: 1, fullNodeId: node(2), localEpoch: 2 }), 'advance epoch');
   entry(encodeRegistration({ dekId: 1, fullNodeId: node(2), localEpoch: 2 }), 'replay');
   entry(
-    encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: 3, purpose: Purpose.STORAGE, wrapped: wrapped[2]!, proposer: { dekId: 3, fullNodeId: node(1), localEpoch: 2 } }),
+    encodeRotation({
+      subtag: RotationSubtag.ROTATE_DEK,
+      dekId: 3,
+      purpose: Purpose.STORAGE,
+      wrapped: wrapped[2]!,
+      proposer: { dekId: 3, fullNodeId: node(1), localEpoch: 2 },
+    }),
     'rotate storage DEK',
   );
   steps.push({ inspectDek: 3, what: 'read DEK 3 writers' });
   entry(
-    encodeRotation({ subtag: RotationSubtag.ENABLE_STORAGE_ENVELOPE, dekId: 3, purpose: Purpose.STORAGE, wrapped: new Uint8Array(0), proposer: { dekId: 3, fullNodeId: node(1), localEpoch: 2 } }),
+    encodeRotation({
+      subtag: RotationSubtag.ENABLE_STORAGE_ENVELOPE,
+      dekId: 3,
+      purpose: Purpose.STORAGE,
+      wrapped: new Uint8Array(0),
+      proposer: { dekId: 3, fullNodeId: node(1), localEpoch: 2 },
+    }),
     'storage envelope cutover',
   );
   entry(
-    encodeRotation({ subtag: RotationSubtag.ENABLE_RAFT_ENVELOPE, dekId: 2, purpose: Purpose.RAFT, wrapped: new Uint8Array(0), proposer: { dekId: 2, fullNodeId: node(3), localEpoch: 2 } }),
+    encodeRotation({
+      subtag: RotationSubtag.ENABLE_RAFT_ENVELOPE,
+      dekId: 2,
+      purpose: Purpose.RAFT,
+      wrapped: new Uint8Array(0),
+      proposer: { dekId: 2, fullNodeId: node(3), localEpoch: 2 },
+    }),
     'raft envelope cutover',
   );
   entry(
-    encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: 4, purpose: Purpose.RAFT, wrapped: wrapped[3]!, proposer: { dekId: 4, fullNodeId: node(3), localEpoch: 3 } }),
+    encodeRotation({
+      subtag: RotationSubtag.ROTATE_DEK,
+      dekId: 4,
+      purpose: Purpose.RAFT,
+      wrapped: wrapped[3]!,
+      proposer: { dekId: 4, fullNodeId: node(3), localEpoch: 3 },
+    }),
     'rotate raft DEK after cutover',
   );
   entry(encodeRegistration({ dekId: 4, fullNodeId: node(5), localEpoch: 7 }), 'register on the new raft DEK');

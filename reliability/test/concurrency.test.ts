@@ -34,23 +34,27 @@ async function serial(store: RegistryStore, entries: typeof log.entries): Promis
 }
 
 describe('concurrency', () => {
-  it.each(['memory', 'lmdb'] as const)('10,000 applyEntry calls started at once from 4 interleaved sources equal the serial result (%s)', async (kind) => {
-    const order = interleaved();
-    const open = async (): Promise<RegistryStore> => (kind === 'memory' ? new MemoryRegistryStore() : openStore(kind as StoreName, freshDir()));
-    const serialStore = await open();
-    const expected = await serial(serialStore, order);
-    const store = await open();
-    const applier = await Applier.open(store, options());
-    // Every call is made before any resolves.
-    const calls = order.map((e) => applier.applyEntry(e.entry, e.index).then(() => 'ok', outcomeOf));
-    const got = await Promise.all(calls);
-    await applier.close();
-    expect(got).toEqual(expected);
-    expect(await rowsOf(store)).toBe(await rowsOf(serialStore));
-    expect(new Set(got).size).toBeGreaterThan(3);
-    await store.close();
-    await serialStore.close();
-  });
+  it.each(['memory', 'lmdb'] as const)(
+    '10,000 applyEntry calls started at once from 4 interleaved sources equal the serial result (%s)',
+    async (kind) => {
+      const order = interleaved();
+      const open = async (): Promise<RegistryStore> =>
+        kind === 'memory' ? new MemoryRegistryStore() : openStore(kind as StoreName, freshDir());
+      const serialStore = await open();
+      const expected = await serial(serialStore, order);
+      const store = await open();
+      const applier = await Applier.open(store, options());
+      // Every call is made before any resolves.
+      const calls = order.map((e) => applier.applyEntry(e.entry, e.index).then(() => 'ok', outcomeOf));
+      const got = await Promise.all(calls);
+      await applier.close();
+      expect(got).toEqual(expected);
+      expect(await rowsOf(store)).toBe(await rowsOf(serialStore));
+      expect(new Set(got).size).toBeGreaterThan(3);
+      await store.close();
+      await serialStore.close();
+    },
+  );
 
   it('a second Applier on a store already held by one is refused with ERR_STORE_IN_USE, and allowed once the first closes', async () => {
     const store = await openStore('sqlite', freshDir());

@@ -28,7 +28,16 @@ describe.each(ADAPTERS)('crash campaign on %s', (store) => {
 
 describe.each(FAILING_CONTROLS)('power-loss simulation has teeth: misconfigured %s', (store) => {
   it('loses acknowledged entries and is reported as failing', async () => {
-    const r = await runCampaign({ store, kills: 30, powerLoss: true, seed: 303, entries: ENTRIES, workDir: work(), stopOnLoss: true, killOnAck: true });
+    const r = await runCampaign({
+      store,
+      kills: 30,
+      powerLoss: true,
+      seed: 303,
+      entries: ENTRIES,
+      workDir: work(),
+      stopOnLoss: true,
+      killOnAck: true,
+    });
     console.log(describeReport(r));
     expect(r.lost, 'a store that acknowledges before syncing must lose acknowledged entries under a power cut').toBeGreaterThan(0);
     expect(r.ok).toBe(false);

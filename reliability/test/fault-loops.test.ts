@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Applier, ErrorCode, MemoryRegistryStore, encodeState, hasCode, isHalt, isKeyledgerError, registryDekPrefix, type RegistryStore } from '@keyledger/core';
+import {
+  Applier,
+  ErrorCode,
+  MemoryRegistryStore,
+  encodeState,
+  hasCode,
+  isHalt,
+  isKeyledgerError,
+  registryDekPrefix,
+  type RegistryStore,
+} from '@keyledger/core';
 import { FaultyStore, type FaultOperation } from '@keyledger/core/conformance';
 import { FIXED_CLOCK } from '../src/reference.js';
 import { buildSequence, type Sequence, type Step } from '../src/sequence.js';
@@ -71,7 +81,10 @@ describe.each(ADAPTERS)('fault loops on %s', (adapter) => {
           }
           if (mode === 'forever') {
             // Still failing: a retry fails the same way and still changes nothing.
-            const again = await run(applier, faulty, step).then(() => undefined, (e: unknown) => e);
+            const again = await run(applier, faulty, step).then(
+              () => undefined,
+              (e: unknown) => e,
+            );
             expect(hasCode(again, ErrorCode.STORE_IO), `${step.what}: a persistent fault keeps failing`).toBe(true);
             expect(await snapshot(applier, inner)).toBe(before);
           }

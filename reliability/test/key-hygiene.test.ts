@@ -60,7 +60,11 @@ describe('key material in memory', () => {
     const reopened = await Applier.open(store, { kek: spy });
     await reopened.close();
     expect(spy.handedOut.length).toBeGreaterThanOrEqual(8);
-    for (const dek of spy.handedOut) expect(dek.every((x) => x === 0), 'an unwrapped DEK was left in memory').toBe(true);
+    for (const dek of spy.handedOut)
+      expect(
+        dek.every((x) => x === 0),
+        'an unwrapped DEK was left in memory',
+      ).toBe(true);
   });
 
   it('inspect and JSON of the applier, its state, the KEK and a keystore show no key bytes', async () => {
@@ -70,7 +74,14 @@ describe('key material in memory', () => {
     for (const step of seq.steps) if ('entry' in step) await applier.applyEntry(step.entry, step.index);
     const ks = new Keystore();
     ks.add(1, seq.secrets[1]!);
-    const texts = [inspect(applier, { depth: 8, showHidden: true }), inspect(applier.state, { depth: 8 }), inspect(seq.kek, { showHidden: true }), inspect(ks, { showHidden: true }), JSON.stringify(seq.kek), String(seq.kek)];
+    const texts = [
+      inspect(applier, { depth: 8, showHidden: true }),
+      inspect(applier.state, { depth: 8 }),
+      inspect(seq.kek, { showHidden: true }),
+      inspect(ks, { showHidden: true }),
+      JSON.stringify(seq.kek),
+      String(seq.kek),
+    ];
     for (const t of texts) expect(leaks(t, seq.secrets)).toBeUndefined();
     await applier.close();
   });
@@ -86,19 +97,52 @@ describe('tampered wrapped DEKs', () => {
       const bad = Uint8Array.from(good, (b, j) => (j === i ? b ^ 0x80 : b));
       const before = await rowsOf(store);
       const err = await applier
-        .applyEntry(encodeBootstrap({ storageDekId: 1, storageWrapped: bad, raftDekId: 2, raftWrapped: good, registrations: [{ dekId: 1, fullNodeId: 5n, localEpoch: 1 }] }), 3n)
-        .then(() => undefined, (e: unknown) => e);
+        .applyEntry(
+          encodeBootstrap({
+            storageDekId: 1,
+            storageWrapped: bad,
+            raftDekId: 2,
+            raftWrapped: good,
+            registrations: [{ dekId: 1, fullNodeId: 5n, localEpoch: 1 }],
+          }),
+          3n,
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(isHalt(err) && hasCode(err, ErrorCode.KEK_MISMATCH)).toBe(true);
       expect(leaks(errorText(err), seq.secrets)).toBeUndefined();
       expect(await rowsOf(store)).toBe(before);
       expect(applier.keyIds()).toEqual([]);
     }
-    await applier.applyEntry(encodeBootstrap({ storageDekId: 1, storageWrapped: good, raftDekId: 2, raftWrapped: await seq.kek.wrap(seq.secrets[2]!), registrations: [] }), 4n);
+    await applier.applyEntry(
+      encodeBootstrap({
+        storageDekId: 1,
+        storageWrapped: good,
+        raftDekId: 2,
+        raftWrapped: await seq.kek.wrap(seq.secrets[2]!),
+        registrations: [],
+      }),
+      4n,
+    );
     const bad = Uint8Array.from(await seq.kek.wrap(seq.secrets[3]!), (b, j) => (j === 59 ? b ^ 1 : b));
     const before = await rowsOf(store);
     const err = await applier
-      .applyEntry(encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: 3, purpose: Purpose.STORAGE, wrapped: bad, proposer: { dekId: 3, fullNodeId: 5n, localEpoch: 1 } }), 5n)
-      .then(() => undefined, (e: unknown) => e);
+      .applyEntry(
+        encodeRotation({
+          subtag: RotationSubtag.ROTATE_DEK,
+          dekId: 3,
+          purpose: Purpose.STORAGE,
+          wrapped: bad,
+          proposer: { dekId: 3, fullNodeId: 5n, localEpoch: 1 },
+        }),
+        5n,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isHalt(err) && hasCode(err, ErrorCode.KEK_MISMATCH)).toBe(true);
     expect(await rowsOf(store)).toBe(before);
     expect(applier.keyIds()).toEqual([1, 2]);
@@ -116,7 +160,10 @@ describe('tampered wrapped DEKs', () => {
     const keys = new Map(state.keys);
     keys.set(1, { ...k, wrapped: Uint8Array.from(k.wrapped, (b, j) => (j === 30 ? b ^ 4 : b)) });
     await store.write([{ key: STATE_KEY, value: encodeState({ ...state, keys }) }]);
-    const err = await Applier.open(store, { kek: seq.kek }).then(() => undefined, (e: unknown) => e);
+    const err = await Applier.open(store, { kek: seq.kek }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(hasCode(err, ErrorCode.KEK_MISMATCH)).toBe(true);
     expect(leaks(errorText(err), seq.secrets)).toBeUndefined();
   });
@@ -143,7 +190,8 @@ describe('FileKek.open, beyond the core tests', () => {
     symlinkSync(join(d, 'nowhere'), join(d, 'dangling'));
     symlinkSync(join(d, 'b'), join(d, 'a'));
     symlinkSync(join(d, 'a'), join(d, 'b'));
-    for (const p of ['dangling', 'a']) expect(hasCode(await FileKek.open(join(d, p)).catch((e: unknown) => e), ErrorCode.INSECURE_KEK_FILE)).toBe(true);
+    for (const p of ['dangling', 'a'])
+      expect(hasCode(await FileKek.open(join(d, p)).catch((e: unknown) => e), ErrorCode.INSECURE_KEK_FILE)).toBe(true);
   });
 
   it.skipIf(!isRoot)('refuses a symlink to a secure-looking file owned by another user, for every owner-only mode', async () => {
@@ -184,7 +232,9 @@ describe('keyledger keygen', () => {
     const d = freshDir();
     const log = join(d, 'trace');
     execFileSync('/usr/bin/strace', ['-f', '-e', 'trace=open,openat', '-o', log, process.execPath, cli, 'keygen', join(d, 'kek.bin')]);
-    const opens = readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(d) && l.includes('O_CREAT'));
+    const opens = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(d) && l.includes('O_CREAT'));
     expect(opens.length).toBeGreaterThan(0);
     for (const l of opens) {
       expect(l).toContain('O_EXCL');

@@ -5,7 +5,14 @@ const { LmdbRegistryStore } = require('@keyledger/lmdb');
 const { LevelRegistryStore } = require('@keyledger/level');
 const { SqliteRegistryStore } = require('@keyledger/sqlite');
 
-for (const [name, v] of Object.entries({ Applier: core.Applier, hasCode: core.hasCode, runConformance: conformance.runConformance, LmdbRegistryStore, LevelRegistryStore, SqliteRegistryStore })) {
+for (const [name, v] of Object.entries({
+  Applier: core.Applier,
+  hasCode: core.hasCode,
+  runConformance: conformance.runConformance,
+  LmdbRegistryStore,
+  LevelRegistryStore,
+  SqliteRegistryStore,
+})) {
   if (typeof v !== 'function') throw new TypeError(`cjs: ${name} is not exported`);
 }
 try {

@@ -8,7 +8,8 @@ import { LevelRegistryStore } from '@keyledger/level';
 import { LmdbRegistryStore } from '@keyledger/lmdb';
 import { SqliteRegistryStore } from '@keyledger/sqlite';
 
-if (typeof hasCode !== 'function' || typeof isHalt !== 'function' || typeof MemoryRegistryStore !== 'function') throw new TypeError('core exports missing');
+if (typeof hasCode !== 'function' || typeof isHalt !== 'function' || typeof MemoryRegistryStore !== 'function')
+  throw new TypeError('core exports missing');
 const dir = mkdtempSync(join(tmpdir(), 'keyledger-pack-'));
 const opens = {
   sqlite: () => SqliteRegistryStore.open(join(dir, 'registry.db')),

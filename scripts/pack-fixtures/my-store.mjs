@@ -30,11 +30,9 @@ export class JsonFileStore extends BaseRegistryStore {
     for (const { key, value } of puts) next.set(hex(key), value);
     const tmp = join(this.#dir, 'rows.json.tmp');
     writeFileSync(tmp, JSON.stringify([...next].map(([k, v]) => [k, hex(v)])));
-    if (process.env.MY_STORE_SKIP_FSYNC !== '1') {
-      const fd = openSync(tmp, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-    }
+    const fd = openSync(tmp, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
     renameSync(tmp, join(this.#dir, 'rows.json'));
     const dirFd = openSync(this.#dir, 'r');
     fsyncSync(dirFd);

@@ -4,7 +4,16 @@ export type { KeyledgerErrorCode, KeyledgerErrorOptions } from './errors.js';
 export { compareBytes, startsWith, bytesEqual, prefixUpperBound } from './bytes.js';
 
 export { Opcode, WIRE_VERSION } from './codec/wire.js';
-export { REGISTRY_PREFIX, REGISTRY_KEY_LENGTH, nodeId16, registryKey, encodeRegistryKey, decodeRegistryKey, isRegistryKey, registryDekPrefix } from './codec/registry-key.js';
+export {
+  REGISTRY_PREFIX,
+  REGISTRY_KEY_LENGTH,
+  nodeId16,
+  registryKey,
+  encodeRegistryKey,
+  decodeRegistryKey,
+  isRegistryKey,
+  registryDekPrefix,
+} from './codec/registry-key.js';
 export type { RegistryKey } from './codec/registry-key.js';
 export { REGISTRY_ROW_LENGTH, encodeRegistryRow, decodeRegistryRow } from './codec/registry-row.js';
 export type { RegistryRow } from './codec/registry-row.js';

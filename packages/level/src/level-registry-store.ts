@@ -14,10 +14,7 @@ interface LevelReadWrite {
   get(key: Uint8Array, options: BinaryOptions): Promise<Uint8Array | undefined>;
   put(key: Uint8Array, value: Uint8Array, options: BinaryOptions & { sync: boolean }): Promise<void>;
   getMany(keys: Uint8Array[], options: BinaryOptions): Promise<(Uint8Array | undefined)[]>;
-  batch(
-    operations: { type: 'put'; key: Uint8Array; value: Uint8Array }[],
-    options: BinaryOptions & { sync: boolean },
-  ): Promise<void>;
+  batch(operations: { type: 'put'; key: Uint8Array; value: Uint8Array }[], options: BinaryOptions & { sync: boolean }): Promise<void>;
 }
 
 /** The slice of an abstract-level sublevel this adapter calls. */
@@ -77,7 +74,7 @@ function checkDatabase(db: unknown): LevelDatabase {
 }
 
 /**
- * A durable {@link RegistryStore} over a `level` / `classic-level` database. Rows live in the
+ * A durable `RegistryStore` (`@keyledger/core`) over a `level` / `classic-level` database. Rows live in the
  * sublevel `keyledger-registry`; every call passes binary encodings, so the database's own
  * `keyEncoding` / `valueEncoding` do not matter, and every batch is written with `sync: true`.
  *
@@ -115,7 +112,11 @@ export class LevelRegistryStore extends BaseRegistryStore {
       // open: a second process (or a second handle in this one) is refused. Two appliers on one
       // registry would interleave their read-modify-write cycles and could lower a slot's epoch.
       if (causeCode(err) === 'LEVEL_LOCKED') {
-        throw new KeyledgerError(ErrorCode.STORE_IN_USE, `LevelRegistryStore: ${path} is open in another process or handle; close it first`, { cause: err });
+        throw new KeyledgerError(
+          ErrorCode.STORE_IN_USE,
+          `LevelRegistryStore: ${path} is open in another process or handle; close it first`,
+          { cause: err },
+        );
       }
       throw new KeyledgerError(ErrorCode.STORE_IO, `LevelRegistryStore: cannot open ${path}`, { cause: err });
     }

@@ -76,7 +76,7 @@ function inWriteTxn(root: LmdbRootDatabase): boolean {
 }
 
 /**
- * A durable {@link RegistryStore} over an lmdb root database. Rows live in the named sub-database
+ * A durable `RegistryStore` (`@keyledger/core`) over an lmdb root database. Rows live in the named sub-database
  * `keyledger-registry` with binary keys and values, so the root's own encoding and the user's other
  * data are untouched.
  *
@@ -99,7 +99,9 @@ export class LmdbRegistryStore extends BaseRegistryStore {
       db = this.#root.openDB({ name: LMDB_REGISTRY_DB_NAME, keyEncoding: 'binary', encoding: 'binary' });
     } catch (err) {
       // Typically MDB_DBS_FULL: the root was opened with too small a maxDbs for one more sub-database.
-      throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `LmdbRegistryStore: cannot open the sub-database ${LMDB_REGISTRY_DB_NAME}`, { cause: err });
+      throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `LmdbRegistryStore: cannot open the sub-database ${LMDB_REGISTRY_DB_NAME}`, {
+        cause: err,
+      });
     }
     if (db === undefined) throw refuse(`the sub-database ${LMDB_REGISTRY_DB_NAME} cannot be opened`);
     this.#db = db;
@@ -144,7 +146,10 @@ export class LmdbRegistryStore extends BaseRegistryStore {
     // Inside the user's open write transaction, ours would become part of theirs and be durable
     // only when theirs commits: acknowledging it now could lose it to a crash.
     if (inWriteTxn(this.#root)) {
-      throw new KeyledgerError(ErrorCode.STORE_IO, 'LmdbRegistryStore: a write transaction is open on this environment; a write now would not be durable on return');
+      throw new KeyledgerError(
+        ErrorCode.STORE_IO,
+        'LmdbRegistryStore: a write transaction is open on this environment; a write now would not be durable on return',
+      );
     }
     // One transaction: all puts commit together or not at all. transactionSync returns after the
     // commit and its sync (the data pages synced, then the meta page written through lmdb's

@@ -110,7 +110,10 @@ describe('LmdbRegistryStore › construction refusal', () => {
     for (const opts of [{ noSync: true }, { noMetaSync: true }, { useWritemap: true, mapAsync: true }]) {
       const root = open(freshDir(), opts as object);
       try {
-        expect(codeOf(() => new LmdbRegistryStore(root)), JSON.stringify(opts)).toBe(ErrorCode.UNSUPPORTED_STORE);
+        expect(
+          codeOf(() => new LmdbRegistryStore(root)),
+          JSON.stringify(opts),
+        ).toBe(ErrorCode.UNSUPPORTED_STORE);
       } finally {
         await root.close();
       }

@@ -85,7 +85,7 @@ function configure(db: SqliteDatabase): void {
 }
 
 /**
- * A durable {@link RegistryStore} over a better-sqlite3 database. Rows live in the table
+ * A durable `RegistryStore` (`@keyledger/core`) over a better-sqlite3 database. Rows live in the table
  * `keyledger_registry` (`WITHOUT ROWID`, BLOB keys compared with memcmp, so in unsigned byte order);
  * the connection is switched to `journal_mode=WAL` and `synchronous=FULL`, so a commit is synced
  * before it returns.
@@ -181,7 +181,10 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     if (puts.length === 0) return;
     // Inside the user's open transaction ours would be a savepoint, durable only when theirs commits.
     if (this.#db.inTransaction) {
-      throw new KeyledgerError(ErrorCode.STORE_IO, 'SqliteRegistryStore: the connection is inside a transaction; a write now would not be durable on return');
+      throw new KeyledgerError(
+        ErrorCode.STORE_IO,
+        'SqliteRegistryStore: the connection is inside a transaction; a write now would not be durable on return',
+      );
     }
     // synchronous is per connection and the user shares ours: lowered, commits stop being synced.
     // The value is compiled into a PRAGMA's program, but SQLite marks every PRAGMA program run-once:
@@ -191,7 +194,10 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     // object on every call, ~10 µs per applyEntry here.
     const sync = this.#synchronous.get();
     if (sync !== SYNCHRONOUS_FULL) {
-      throw new KeyledgerError(ErrorCode.STORE_IO, `SqliteRegistryStore: synchronous was changed to ${String(sync)}; it must stay FULL (2)`);
+      throw new KeyledgerError(
+        ErrorCode.STORE_IO,
+        `SqliteRegistryStore: synchronous was changed to ${String(sync)}; it must stay FULL (2)`,
+      );
     }
     // A lone statement outside a transaction is its own transaction (autocommit): atomic, and
     // synced at its commit like any other; BEGIN and COMMIT around it would only add two statements.

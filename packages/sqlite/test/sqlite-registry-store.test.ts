@@ -88,7 +88,10 @@ describe('SqliteRegistryStore › construction refusal', () => {
     for (const name of [':memory:', '']) {
       const db = new Database(name);
       try {
-        expect(codeOf(() => new SqliteRegistryStore(db)), JSON.stringify(name)).toBe(ErrorCode.UNSUPPORTED_STORE);
+        expect(
+          codeOf(() => new SqliteRegistryStore(db)),
+          JSON.stringify(name),
+        ).toBe(ErrorCode.UNSUPPORTED_STORE);
       } finally {
         db.close();
       }

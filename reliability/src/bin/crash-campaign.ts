@@ -49,12 +49,18 @@ for (const store of stores) {
   const mustFail = FAILING_CONTROLS.includes(store as ControlName);
   const caught = r.lost > 0 || r.unmatched > 0;
   if (controls ? mustFail && !caught : !r.ok) failed = true;
-  if (controls && !mustFail) console.log(`  control ${store} is measured, not required to fail: ${caught ? 'it lost acknowledged entries' : 'it lost nothing'}`);
-  else if (controls) console.log(r.lost > 0 || r.unmatched > 0 ? `  control ${store} failed as it must: the simulation caught the missing sync` : `  control ${store} did NOT fail: the simulation missed it`);
+  if (controls && !mustFail)
+    console.log(`  control ${store} is measured, not required to fail: ${caught ? 'it lost acknowledged entries' : 'it lost nothing'}`);
+  else if (controls)
+    console.log(
+      r.lost > 0 || r.unmatched > 0
+        ? `  control ${store} failed as it must: the simulation caught the missing sync`
+        : `  control ${store} did NOT fail: the simulation missed it`,
+    );
 }
 const json = arg('json');
 if (json) {
   mkdirSync(dirname(json), { recursive: true });
-  writeFileSync(json, JSON.stringify(reports, null, 2) + '\n');
+  writeFileSync(json, `${JSON.stringify(reports, null, 2)}\n`);
 }
 process.exit(failed ? 1 : 0);

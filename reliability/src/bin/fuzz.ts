@@ -15,7 +15,12 @@ const runs = Number(arg('runs') ?? 100_000);
 const adapterRuns = Number(arg('adapter-runs') ?? 1_000);
 const seed = arg('seed') === undefined ? Date.now() & 0x7fffffff : Number(arg('seed'));
 let failed = false;
-for (const [adapter, numRuns] of [['memory', runs], ['sqlite', adapterRuns], ['lmdb', adapterRuns], ['level', adapterRuns]] as const) {
+for (const [adapter, numRuns] of [
+  ['memory', runs],
+  ['sqlite', adapterRuns],
+  ['lmdb', adapterRuns],
+  ['level', adapterRuns],
+] as const) {
   const before = { ...stats };
   const started = Date.now();
   try {

@@ -19,11 +19,13 @@ import type { ApplierOptions, ApplyResult, IndexedEntry } from './applier-option
 // Shared through the global symbol registry so that two copies of core in one process still
 // see each other's holds: two appliers on one store would interleave unserialized writes.
 const HELD = Symbol.for('keyledger.heldStores');
-const heldStores: WeakSet<object> = ((globalThis as Record<symbol, unknown>)[HELD] ??= new WeakSet<object>()) as WeakSet<object>;
+const registry = globalThis as Record<symbol, unknown>;
+registry[HELD] ??= new WeakSet<object>();
+const heldStores = registry[HELD] as WeakSet<object>;
 
 function checkStore(store: unknown): asserts store is RegistryStore {
   if (store === null || store === undefined) {
-    throw new KeyledgerError(ErrorCode.NIL_STORE, 'Applier needs a RegistryStore, got ' + String(store));
+    throw new KeyledgerError(ErrorCode.NIL_STORE, `Applier needs a RegistryStore, got ${String(store)}`);
   }
   const s = store as Partial<Record<keyof RegistryStore, unknown>>;
   const missing = (['get', 'write', 'scan', 'close'] as const).filter((m) => typeof s[m] !== 'function');
@@ -230,9 +232,13 @@ export class Applier {
         group.merge(txn);
       } catch (err) {
         txn.discard();
-        stop = hasCode(err, ErrorCode.NOT_ENCRYPTION_ENTRY) && isKeyledgerError(err)
-          ? new KeyledgerError(ErrorCode.NOT_ENCRYPTION_ENTRY, err.message, { ...(index === undefined ? {} : { index }), ...(grouped ? { position: i } : {}) })
-          : halt(err, index, at(i));
+        stop =
+          hasCode(err, ErrorCode.NOT_ENCRYPTION_ENTRY) && isKeyledgerError(err)
+            ? new KeyledgerError(ErrorCode.NOT_ENCRYPTION_ENTRY, err.message, {
+                ...(index === undefined ? {} : { index }),
+                ...(grouped ? { position: i } : {}),
+              })
+            : halt(err, index, at(i));
         break;
       }
     }

@@ -27,7 +27,10 @@ export async function applyBootstrap(
   }
   for (const [i, r] of b.registrations.entries()) {
     if (r.dekId !== b.storageDekId && r.dekId !== b.raftDekId) {
-      throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `bootstrap batch[${i}] names DEK ${r.dekId}, which is neither the storage nor the raft DEK`);
+      throw new KeyledgerError(
+        ErrorCode.FSM_WIRE_MALFORMED,
+        `bootstrap batch[${i}] names DEK ${r.dekId}, which is neither the storage nor the raft DEK`,
+      );
     }
   }
   const s = txn.state;

@@ -88,7 +88,9 @@ async function rotateDek(txn: EntryTxn, rot: Rotation, index: bigint | undefined
 
 function checkCutoverShape(rot: Rotation, purpose: Purpose): void {
   if (rot.purpose !== purpose) {
-    throw malformed(`an ${purposeName(purpose)} envelope cutover must have purpose ${purposeName(purpose)}, got ${purposeName(rot.purpose)}`);
+    throw malformed(
+      `an ${purposeName(purpose)} envelope cutover must have purpose ${purposeName(purpose)}, got ${purposeName(rot.purpose)}`,
+    );
   }
   if (rot.wrapped.length !== 0) throw malformed('an envelope cutover carries no wrapped DEK');
 }
@@ -110,7 +112,12 @@ async function enableStorageEnvelope(txn: EntryTxn, rot: Rotation, index: bigint
   return 'enabled';
 }
 
-async function enableRaftEnvelope(txn: EntryTxn, rot: Rotation, index: bigint | undefined, options: ApplierOptions): Promise<RotationEffect> {
+async function enableRaftEnvelope(
+  txn: EntryTxn,
+  rot: Rotation,
+  index: bigint | undefined,
+  options: ApplierOptions,
+): Promise<RotationEffect> {
   checkCutoverShape(rot, Purpose.RAFT);
   if (index === undefined || index === 0n) throw malformed('a raft envelope cutover needs a non-zero raft index');
   const s = txn.state;

@@ -5,10 +5,7 @@ import { decodeRotation, encodeRotation, type Rotation } from './rotation.js';
 import { Opcode } from './wire.js';
 
 /** A decoded encryption entry, tagged by its opcode. */
-export type Entry =
-  | ({ kind: 'registration' } & Registration)
-  | ({ kind: 'bootstrap' } & Bootstrap)
-  | ({ kind: 'rotation' } & Rotation);
+export type Entry = ({ kind: 'registration' } & Registration) | ({ kind: 'bootstrap' } & Bootstrap) | ({ kind: 'rotation' } & Rotation);
 
 /** True for opcodes keyledger owns (0x03–0x07); every other opcode belongs to the host. */
 export function isEncryptionOpcode(opcode: number): boolean {

@@ -53,7 +53,10 @@ export function isRegistryKey(key: Uint8Array): boolean {
 
 export function decodeRegistryKey(key: Uint8Array): RegistryKey {
   if (!(key instanceof Uint8Array) || !isRegistryKey(key)) {
-    throw new KeyledgerError(ErrorCode.REGISTRY_KEY_MALFORMED, 'not a registry key: expects 27 bytes "!encryption|writers|" ‖ dek_id ‖ "|" ‖ node_id16');
+    throw new KeyledgerError(
+      ErrorCode.REGISTRY_KEY_MALFORMED,
+      'not a registry key: expects 27 bytes "!encryption|writers|" ‖ dek_id ‖ "|" ‖ node_id16',
+    );
   }
   const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
   return { dekId: view.getUint32(20), nodeId16: view.getUint16(25) };

@@ -113,7 +113,10 @@ export class WireReader {
   version(): void {
     const v = this.u8('version');
     if (v !== WIRE_VERSION) {
-      throw new KeyledgerError(ErrorCode.FSM_WIRE_VERSION, `unsupported entry version 0x${v.toString(16).padStart(2, '0')} (expected 0x01)`);
+      throw new KeyledgerError(
+        ErrorCode.FSM_WIRE_VERSION,
+        `unsupported entry version 0x${v.toString(16).padStart(2, '0')} (expected 0x01)`,
+      );
     }
   }
 

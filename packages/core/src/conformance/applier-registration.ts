@@ -120,7 +120,11 @@ export const applierRegistrationCases: ConformanceCase[] = [
         await a.applyEntry(reg(NODE_A, 1));
         deepStrictEqual(await a.applyEntry(reg(NODE_A, 0xffff)), { kind: 'registration', effect: 'advanced' });
       });
-      deepStrictEqual(await rowOf(store, { dekId: 1, fullNodeId: NODE_A }), { fullNodeId: NODE_A, firstSeenEpoch: 1, lastSeenEpoch: 0xffff });
+      deepStrictEqual(await rowOf(store, { dekId: 1, fullNodeId: NODE_A }), {
+        fullNodeId: NODE_A,
+        firstSeenEpoch: 1,
+        lastSeenEpoch: 0xffff,
+      });
     },
   },
   {
@@ -162,7 +166,7 @@ export const applierRegistrationCases: ConformanceCase[] = [
     async run(ctx) {
       // Inserts, advances, replays, rollbacks and collisions over 20 nodes sharing 10 slots.
       const entries = Array.from({ length: 200 }, (_, i) => {
-        const node = BigInt((i * 7) % 20) << 32n | BigInt(i % 10);
+        const node = (BigInt((i * 7) % 20) << 32n) | BigInt(i % 10);
         return reg(node, (i * 13) % 9, 1 + (i % 2));
       });
       const concurrentStore = await ctx.open();
@@ -172,15 +176,24 @@ export const applierRegistrationCases: ConformanceCase[] = [
           (r) => JSON.stringify(r),
           (e: unknown) => `halt:${(e as { cause?: { code?: string } }).cause?.code ?? String(e)}`,
         );
-      const concurrent = await withApplier(concurrentStore, (a) => Promise.all(entries.map((e, i) => outcome(a.applyEntry(e, BigInt(i + 1))))));
+      const concurrent = await withApplier(concurrentStore, (a) =>
+        Promise.all(entries.map((e, i) => outcome(a.applyEntry(e, BigInt(i + 1))))),
+      );
       const serial = await withApplier(serialStore, async (a) => {
         const out: string[] = [];
         for (const [i, e] of entries.entries()) out.push(await outcome(a.applyEntry(e, BigInt(i + 1))));
         return out;
       });
       deepStrictEqual(concurrent, serial, 'per-entry outcomes must match the serial run');
-      ok(serial.some((s) => s.startsWith('halt:')) && serial.some((s) => !s.startsWith('halt:')), 'the log must mix applied and halted entries');
-      sameEntries(await scanAll(concurrentStore, REGISTRY_PREFIX), await scanAll(serialStore, REGISTRY_PREFIX), 'registry after concurrent vs serial applies');
+      ok(
+        serial.some((s) => s.startsWith('halt:')) && serial.some((s) => !s.startsWith('halt:')),
+        'the log must mix applied and halted entries',
+      );
+      sameEntries(
+        await scanAll(concurrentStore, REGISTRY_PREFIX),
+        await scanAll(serialStore, REGISTRY_PREFIX),
+        'registry after concurrent vs serial applies',
+      );
     },
   },
   {
@@ -195,7 +208,10 @@ export const applierRegistrationCases: ConformanceCase[] = [
           { entry: reg(NODE_A, 4), index: 2n },
           { entry: reg(NODE_A, 4), index: 3n },
         ]);
-        deepStrictEqual(results.map((r) => r.effect), ['inserted', 'advanced', 'replayed']);
+        deepStrictEqual(
+          results.map((r) => r.effect),
+          ['inserted', 'advanced', 'replayed'],
+        );
         strictEqual(store.calls.write - writes, 1, 'a group commits with exactly one write');
       });
       deepStrictEqual(await rowOf(store, { dekId: 1, fullNodeId: NODE_A }), { fullNodeId: NODE_A, firstSeenEpoch: 1, lastSeenEpoch: 4 });
@@ -249,9 +265,21 @@ export const applierRegistrationCases: ConformanceCase[] = [
       const store = await ctx.open();
       const wrapped = new Uint8Array(60).fill(1);
       await withApplier(store, async (a) => {
-        const boot = encodeBootstrap({ storageDekId: 1, storageWrapped: wrapped, raftDekId: 2, raftWrapped: wrapped, registrations: [{ dekId: 1, fullNodeId: NODE_A, localEpoch: 1 }] });
+        const boot = encodeBootstrap({
+          storageDekId: 1,
+          storageWrapped: wrapped,
+          raftDekId: 2,
+          raftWrapped: wrapped,
+          registrations: [{ dekId: 1, fullNodeId: NODE_A, localEpoch: 1 }],
+        });
         ok(isHalt(await rejectsWithCode(a.applyEntry(boot, 1n), ErrorCode.KEK_NOT_CONFIGURED, 'bootstrap without KEK')));
-        const rot = encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: 3, purpose: Purpose.STORAGE, wrapped, proposer: { dekId: 3, fullNodeId: NODE_A, localEpoch: 1 } });
+        const rot = encodeRotation({
+          subtag: RotationSubtag.ROTATE_DEK,
+          dekId: 3,
+          purpose: Purpose.STORAGE,
+          wrapped,
+          proposer: { dekId: 3, fullNodeId: NODE_A, localEpoch: 1 },
+        });
         ok(isHalt(await rejectsWithCode(a.applyEntry(rot, 2n), ErrorCode.KEK_NOT_CONFIGURED, 'rotation without KEK')));
       });
       sameEntries(await scanAll(store), [], 'nothing may be written');

@@ -51,7 +51,10 @@ export const atomicityCases: ConformanceCase[] = [
     name: 'a write of many puts is visible all at once',
     async run(ctx) {
       const store = await ctx.open();
-      const puts = Array.from({ length: 500 }, (_, i) => ({ key: te(`many|${String(i).padStart(4, '0')}`), value: bytes(i & 0xff, i >> 8) }));
+      const puts = Array.from({ length: 500 }, (_, i) => ({
+        key: te(`many|${String(i).padStart(4, '0')}`),
+        value: bytes(i & 0xff, i >> 8),
+      }));
       await store.write(puts);
       sameEntries(await scanAll(store, te('many|')), puts, 'scan after a 500-put write');
     },

@@ -36,7 +36,11 @@ function describe(v: unknown): string {
 }
 
 /** Asserts that `p` rejects with an error carrying `code` in its chain. */
-export async function rejectsWithCode(p: Promise<unknown> | (() => Promise<unknown>), code: KeyledgerErrorCode, what: string): Promise<unknown> {
+export async function rejectsWithCode(
+  p: Promise<unknown> | (() => Promise<unknown>),
+  code: KeyledgerErrorCode,
+  what: string,
+): Promise<unknown> {
   let error: unknown;
   try {
     await (typeof p === 'function' ? p() : p);

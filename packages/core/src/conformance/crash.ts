@@ -71,7 +71,9 @@ export const crashCases: ConformanceCase[] = [
         const run = await runChild(WRITER, [moduleUrl(module), dir, String(round)], (line) => line === `ack ${killAfter - 1}`).done;
         const acks = run.lines.filter((l) => l.startsWith('ack '));
         if (!run.killed || acks.length === 0) {
-          fail(`crash child for round ${round} exited (code ${run.exitCode}) before ${killAfter} acknowledged writes: ${run.stderr.trim().slice(0, 2000)}`);
+          fail(
+            `crash child for round ${round} exited (code ${run.exitCode}) before ${killAfter} acknowledged writes: ${run.stderr.trim().slice(0, 2000)}`,
+          );
         }
         acked.set(round, Number(acks[acks.length - 1]!.slice(4)));
         const store = await ctx.open(dir);

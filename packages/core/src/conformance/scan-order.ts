@@ -31,7 +31,12 @@ export const scanOrderCases: ConformanceCase[] = [
       const got = (await scanAll(store, bytes(0x70))).map((e) => e.key);
       const want = [...keys].sort(compareBytes);
       ok(got.length === want.length, `expected ${want.length} keys, got ${got.length}`);
-      got.forEach((k, i) => ok(compareBytes(k, want[i]!) === 0, `position ${i}: got ${Buffer.from(k).toString('hex')}, want ${Buffer.from(want[i]!).toString('hex')}`));
+      for (const [i, k] of got.entries()) {
+        ok(
+          compareBytes(k, want[i]!) === 0,
+          `position ${i}: got ${Buffer.from(k).toString('hex')}, want ${Buffer.from(want[i]!).toString('hex')}`,
+        );
+      }
     },
   },
   {

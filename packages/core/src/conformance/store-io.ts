@@ -33,7 +33,9 @@ export const storeIoCases: ConformanceCase[] = [
     name: 'write on a failed backend rejects with ERR_STORE_IO and a cause',
     async run(ctx) {
       const store = await brokenStore(ctx);
-      hasCause(await rejectsWithCode(() => store.write([{ key: te('k2'), value: bytes(2) }]), ErrorCode.STORE_IO, 'write on a broken backend'));
+      hasCause(
+        await rejectsWithCode(() => store.write([{ key: te('k2'), value: bytes(2) }]), ErrorCode.STORE_IO, 'write on a broken backend'),
+      );
     },
   },
   {

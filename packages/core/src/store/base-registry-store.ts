@@ -10,10 +10,7 @@ function checkBytes(what: string, b: unknown): asserts b is Uint8Array {
 function checkKey(key: unknown): asserts key is Uint8Array {
   checkBytes('key', key);
   if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw new KeyledgerError(
-      ErrorCode.UNSUPPORTED_STORE,
-      `key length ${key.length} is outside 1..${MAX_KEY_LENGTH}`,
-    );
+    throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `key length ${key.length} is outside 1..${MAX_KEY_LENGTH}`);
   }
 }
 

@@ -148,13 +148,11 @@ const hostileEntry: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc
     .tuple(fc.constantFrom(0x03, 0x04, 0x05), fc.boolean(), fc.uint8Array({ maxLength: 120 }))
     .map(([op, v1, tail]) => concat(v1 ? [op, 0x01] : [op], tail)),
-  fc
-    .tuple(fc.constantFrom(...NEAR_MISSES), fc.nat(), fc.integer({ min: 0, max: 7 }))
-    .map(([b, at, bit]) => {
-      const out = new Uint8Array(b);
-      out[at % b.length] = out[at % b.length]! ^ (1 << bit);
-      return out;
-    }),
+  fc.tuple(fc.constantFrom(...NEAR_MISSES), fc.nat(), fc.integer({ min: 0, max: 7 })).map(([b, at, bit]) => {
+    const out = new Uint8Array(b);
+    out[at % b.length] = out[at % b.length]! ^ (1 << bit);
+    return out;
+  }),
   fc.constantFrom(...NEAR_MISSES).chain((b) => fc.integer({ min: 0, max: b.length - 1 }).map((n) => b.slice(0, n))),
 );
 
@@ -256,7 +254,11 @@ describe('applier hostile input', () => {
       const f = await fixture(false);
       for (let op = 0; op < 256; op++) {
         if (op >= 0x03 && op <= 0x07) continue;
-        await expectRefused(f, concat([op], encodeRegistration({ dekId: 9, fullNodeId: 9n, localEpoch: 9 }).subarray(1)), ErrorCode.NOT_ENCRYPTION_ENTRY);
+        await expectRefused(
+          f,
+          concat([op], encodeRegistration({ dekId: 9, fullNodeId: 9n, localEpoch: 9 }).subarray(1)),
+          ErrorCode.NOT_ENCRYPTION_ENTRY,
+        );
       }
     });
 

@@ -1,17 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MAX_BOOTSTRAP_BATCH, decodeBootstrap, encodeBootstrap, type Bootstrap } from '../../src/index.js';
-import {
-  atOffset,
-  bootstrap,
-  concat,
-  decodeOrUndefined,
-  expectCode,
-  startingWith,
-  truncated,
-  u32be,
-  withFlippedBit,
-} from './support.js';
+import { atOffset, bootstrap, concat, decodeOrUndefined, expectCode, startingWith, truncated, u32be, withFlippedBit } from './support.js';
 
 const BOOT: Bootstrap = {
   storageDekId: 0x01020304,
@@ -26,34 +16,95 @@ const BOOT: Bootstrap = {
 
 // prettier-ignore
 const PIN = new Uint8Array([
-  0x04,                                           // opcode bootstrap
-  0x01,                                           // version
-  0x01, 0x02, 0x03, 0x04,                         // storage_dek 0x01020304
-  0x00, 0x00, 0x00, 0x03,                         // storage wrapped len 3
-  0xa1, 0xa2, 0xa3,                               // storage wrapped
-  0x0a, 0x0b, 0x0c, 0x0d,                         // raft_dek 0x0A0B0C0D
-  0x00, 0x00, 0x00, 0x02,                         // raft wrapped len 2
-  0xb1, 0xb2,                                     // raft wrapped
-  0x00, 0x00, 0x00, 0x02,                         // count 2
-  0x01, 0x02, 0x03, 0x04,                         // batch[0] dek_id 0x01020304
-  0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, // batch[0] full_node_id 0x1122334455667788
-  0xab, 0xcd,                                     // batch[0] local_epoch 0xABCD
-  0x0a, 0x0b, 0x0c, 0x0d,                         // batch[1] dek_id 0x0A0B0C0D
-  0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, // batch[1] full_node_id 0x8877665544332211
-  0x01, 0x02,                                     // batch[1] local_epoch 0x0102
+  0x04, // opcode bootstrap
+  0x01, // version
+  0x01,
+  0x02,
+  0x03,
+  0x04, // storage_dek 0x01020304
+  0x00,
+  0x00,
+  0x00,
+  0x03, // storage wrapped len 3
+  0xa1,
+  0xa2,
+  0xa3, // storage wrapped
+  0x0a,
+  0x0b,
+  0x0c,
+  0x0d, // raft_dek 0x0A0B0C0D
+  0x00,
+  0x00,
+  0x00,
+  0x02, // raft wrapped len 2
+  0xb1,
+  0xb2, // raft wrapped
+  0x00,
+  0x00,
+  0x00,
+  0x02, // count 2
+  0x01,
+  0x02,
+  0x03,
+  0x04, // batch[0] dek_id 0x01020304
+  0x11,
+  0x22,
+  0x33,
+  0x44,
+  0x55,
+  0x66,
+  0x77,
+  0x88, // batch[0] full_node_id 0x1122334455667788
+  0xab,
+  0xcd, // batch[0] local_epoch 0xABCD
+  0x0a,
+  0x0b,
+  0x0c,
+  0x0d, // batch[1] dek_id 0x0A0B0C0D
+  0x88,
+  0x77,
+  0x66,
+  0x55,
+  0x44,
+  0x33,
+  0x22,
+  0x11, // batch[1] full_node_id 0x8877665544332211
+  0x01,
+  0x02, // batch[1] local_epoch 0x0102
 ]);
 
-const EMPTY: Bootstrap = { storageDekId: 1, storageWrapped: new Uint8Array(0), raftDekId: 2, raftWrapped: new Uint8Array(0), registrations: [] };
+const EMPTY: Bootstrap = {
+  storageDekId: 1,
+  storageWrapped: new Uint8Array(0),
+  raftDekId: 2,
+  raftWrapped: new Uint8Array(0),
+  registrations: [],
+};
 
 // prettier-ignore
 const EMPTY_PIN = new Uint8Array([
-  0x04,                   // opcode bootstrap
-  0x01,                   // version
-  0x00, 0x00, 0x00, 0x01, // storage_dek 1
-  0x00, 0x00, 0x00, 0x00, // storage wrapped len 0
-  0x00, 0x00, 0x00, 0x02, // raft_dek 2
-  0x00, 0x00, 0x00, 0x00, // raft wrapped len 0
-  0x00, 0x00, 0x00, 0x00, // count 0
+  0x04, // opcode bootstrap
+  0x01, // version
+  0x00,
+  0x00,
+  0x00,
+  0x01, // storage_dek 1
+  0x00,
+  0x00,
+  0x00,
+  0x00, // storage wrapped len 0
+  0x00,
+  0x00,
+  0x00,
+  0x02, // raft_dek 2
+  0x00,
+  0x00,
+  0x00,
+  0x00, // raft wrapped len 0
+  0x00,
+  0x00,
+  0x00,
+  0x00, // count 0
 ]);
 
 /** A bootstrap header with empty wrapped DEKs, claiming `count` rows, followed by `rest`. */

@@ -73,10 +73,7 @@ export function atOffset(b: Uint8Array, offset = 7): Uint8Array {
 
 // Each arbitrary mixes uniform values with the edges where width and sign mistakes show.
 export const u16 = fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0, 1, 0x7fff, 0x8000, 0xffff));
-export const u32 = fc.oneof(
-  fc.integer({ min: 0, max: 0xffff_ffff }),
-  fc.constantFrom(0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff),
-);
+export const u32 = fc.oneof(fc.integer({ min: 0, max: 0xffff_ffff }), fc.constantFrom(0, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff));
 export const u64 = fc.oneof(
   fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
   fc.constantFrom(0n, 2n ** 53n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n),

@@ -30,7 +30,8 @@ class BrokenStore implements RegistryStore {
   }
 
   #checkOpen(): void {
-    if (this.#closed && this.defect !== 'answers-after-close') throw Object.assign(new TypeError('closed'), { code: 'ERR_UNSUPPORTED_STORE' });
+    if (this.#closed && this.defect !== 'answers-after-close')
+      throw Object.assign(new TypeError('closed'), { code: 'ERR_UNSUPPORTED_STORE' });
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -47,7 +48,8 @@ class BrokenStore implements RegistryStore {
   async write(puts: readonly StoreEntry[]): Promise<void> {
     this.#checkOpen();
     const valid = (p: StoreEntry) => p.key instanceof Uint8Array && p.value instanceof Uint8Array && p.key.length <= 511;
-    if (this.defect !== 'non-atomic-write' && !puts.every(valid)) throw Object.assign(new TypeError('bad put'), { code: 'ERR_UNSUPPORTED_STORE' });
+    if (this.defect !== 'non-atomic-write' && !puts.every(valid))
+      throw Object.assign(new TypeError('bad put'), { code: 'ERR_UNSUPPORTED_STORE' });
     for (const p of puts) {
       if (!valid(p)) throw new TypeError('bad put half-way through');
       const row = this.defect === 'shares-buffers' ? p : { key: new Uint8Array(p.key), value: new Uint8Array(p.value) };

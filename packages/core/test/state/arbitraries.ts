@@ -10,7 +10,10 @@ const u64 = fc.oneof(
 const keyEntry: fc.Arbitrary<KeyEntry> = fc.record({
   purpose: fc.constantFrom<KeyPurpose>('storage', 'raft'),
   wrapped: fc.uint8Array({ minLength: 1, maxLength: 80 }),
-  created: fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+  created: fc.oneof(
+    fc.string(),
+    fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  ),
   localEpoch: fc.integer({ min: 0, max: 0xffff }),
 });
 

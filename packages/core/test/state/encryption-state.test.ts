@@ -40,8 +40,12 @@ function sample(): EncryptionState {
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests below put values of the wrong type into a state or a document on purpose.
+type TamperableState = any;
+type TamperableDoc = Record<string, TamperableState>;
+
 /** The sample's document as plain JSON, for tests that break one field. */
-function sampleDoc(): Record<string, any> {
+function sampleDoc(): TamperableDoc {
   return JSON.parse(text(encodeState(sample())));
 }
 
@@ -67,14 +71,14 @@ function expectMalformed(fn: () => unknown, mentions: string | RegExp): Error {
 }
 
 /** Applies `edit` to the sample document and expects decodeState to reject it, naming `mentions`. */
-function rejectsDoc(edit: (d: Record<string, any>) => void, mentions: string | RegExp): void {
+function rejectsDoc(edit: (d: TamperableDoc) => void, mentions: string | RegExp): void {
   const d = sampleDoc();
   edit(d);
   expectMalformed(() => decodeDoc(d), mentions);
 }
 
-function rejectsState(edit: (s: any) => void, mentions: string | RegExp): void {
-  const s: any = sample();
+function rejectsState(edit: (s: TamperableState) => void, mentions: string | RegExp): void {
+  const s: TamperableState = sample();
   s.keys = new Map(s.keys);
   edit(s);
   expectMalformed(() => validateState(s), mentions);
@@ -235,10 +239,15 @@ describe('decodeState', () => {
       ['version 0', 0],
     ])('%s', (_what, v) => rejectsDoc((d) => (d.version = v), 'version must be 2'));
 
-    it.each(['version', 'raft_applied_index', 'storage_envelope_active', 'storage_envelope_cutover_index', 'raft_envelope_cutover_index', 'active', 'keys'])(
-      'a missing %s',
-      (field) => rejectsDoc((d) => delete d[field], field),
-    );
+    it.each([
+      'version',
+      'raft_applied_index',
+      'storage_envelope_active',
+      'storage_envelope_cutover_index',
+      'raft_envelope_cutover_index',
+      'active',
+      'keys',
+    ])('a missing %s', (field) => rejectsDoc((d) => delete d[field], field));
 
     it('an unknown top-level field', () => rejectsDoc((d) => (d.retired = []), 'unknown field "retired"'));
     it('an unknown field in active', () => rejectsDoc((d) => (d.active.audit = 0), 'unknown field "audit"'));
@@ -257,13 +266,14 @@ describe('decodeState', () => {
     );
 
     it('key id "__proto__" (as parsed JSON text, where it is an own field)', () => {
-      const t = text(encodeState(sample())).replace('"keys":{', `"keys":{"__proto__":{"purpose":"raft","wrapped":"${B64_2}","created":"","local_epoch":0},`);
+      const t = text(encodeState(sample())).replace(
+        '"keys":{',
+        `"keys":{"__proto__":{"purpose":"raft","wrapped":"${B64_2}","created":"","local_epoch":0},`,
+      );
       expectMalformed(() => decodeState(utf8(t)), 'canonical decimal non-zero u32');
     });
 
-    it.each(['Storage', 'RAFT', '', 'kms', 1, null])('purpose %j', (p) =>
-      rejectsDoc((d) => (d.keys['1'].purpose = p), 'keys[1].purpose'),
-    );
+    it.each(['Storage', 'RAFT', '', 'kms', 1, null])('purpose %j', (p) => rejectsDoc((d) => (d.keys['1'].purpose = p), 'keys[1].purpose'));
 
     it.each([
       ['empty', ''],
@@ -277,21 +287,15 @@ describe('decodeState', () => {
       ['a byte array', [1, 2, 3]],
     ])('wrapped %s', (_what, w) => rejectsDoc((d) => (d.keys['1'].wrapped = w), 'keys[1].wrapped'));
 
-    it.each([12, null, undefined, true])('created %j', (c) =>
-      rejectsDoc((d) => (d.keys['1'].created = c), 'keys[1].created'),
-    );
+    it.each([12, null, undefined, true])('created %j', (c) => rejectsDoc((d) => (d.keys['1'].created = c), 'keys[1].created'));
 
-    it.each([-1, 65536, 1.5, '1', null])('local_epoch %j', (e) =>
-      rejectsDoc((d) => (d.keys['1'].local_epoch = e), 'keys[1].local_epoch'),
-    );
+    it.each([-1, 65536, 1.5, '1', null])('local_epoch %j', (e) => rejectsDoc((d) => (d.keys['1'].local_epoch = e), 'keys[1].local_epoch'));
 
     it.each(['purpose', 'wrapped', 'created', 'local_epoch'])('a key entry without %s', (f) =>
       rejectsDoc((d) => delete d.keys['1'][f], `keys[1].${f}`),
     );
 
-    it.each([-1, 1.5, 2 ** 32, '1', null])('active.storage %j', (v) =>
-      rejectsDoc((d) => (d.active.storage = v), 'active.storage'),
-    );
+    it.each([-1, 1.5, 2 ** 32, '1', null])('active.storage %j', (v) => rejectsDoc((d) => (d.active.storage = v), 'active.storage'));
 
     it('an active id that is not in keys', () => rejectsDoc((d) => (d.active.raft = 9), 'active.raft 9 is not in keys'));
     it('an active id whose key has the other purpose', () =>
@@ -353,8 +357,10 @@ describe('validateState', () => {
     it.each([0, -1, 1.5, 2 ** 32])('key id %s', (id) => rejectsState((s) => s.keys.set(id, entry('raft', WRAPPED_2)), 'non-zero u32'));
     it('an unknown purpose', () => rejectsState((s) => s.keys.set(3, { ...entry('raft', WRAPPED_2), purpose: 'kms' }), 'keys[3].purpose'));
     it('empty wrapped bytes', () => rejectsState((s) => s.keys.set(3, entry('raft', new Uint8Array(0))), 'keys[3].wrapped'));
-    it('wrapped that is not bytes', () => rejectsState((s) => s.keys.set(3, { ...entry('raft', WRAPPED_2), wrapped: B64_2 }), 'keys[3].wrapped'));
-    it('a non-string created', () => rejectsState((s) => s.keys.set(3, { ...entry('raft', WRAPPED_2), created: new Date() }), 'keys[3].created'));
+    it('wrapped that is not bytes', () =>
+      rejectsState((s) => s.keys.set(3, { ...entry('raft', WRAPPED_2), wrapped: B64_2 }), 'keys[3].wrapped'));
+    it('a non-string created', () =>
+      rejectsState((s) => s.keys.set(3, { ...entry('raft', WRAPPED_2), created: new Date() }), 'keys[3].created'));
     it('local_epoch above u16', () => rejectsState((s) => s.keys.set(3, entry('raft', WRAPPED_2, 65536)), 'keys[3].local_epoch'));
     it('an active id missing from keys', () => rejectsState((s) => s.keys.delete(1), 'active.storage 1 is not in keys'));
     it('an active id of the other purpose', () =>

@@ -145,7 +145,10 @@ describe('importSidecar', () => {
   });
 
   it.each([0, 3, '1', null])('refuses version %j', (v) => {
-    expectMalformed(() => importSidecar(`{"version":${JSON.stringify(v)},"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{}}`), 'version must be 1 or 2');
+    expectMalformed(
+      () => importSidecar(`{"version":${JSON.stringify(v)},"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{}}`),
+      'version must be 1 or 2',
+    );
   });
 
   it.each([
@@ -153,9 +156,21 @@ describe('importSidecar', () => {
     ['empty text', '', 'not valid JSON'],
     ['an array', '[]', 'must be a JSON object'],
     ['an unknown field', `{"version":1,"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{},"kek":"x"}`, 'unknown field "kek"'],
-    ['a bad key id', `{"version":1,"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{"0":{"purpose":"raft","wrapped":"${W1}","created":"","local_epoch":0}}}`, 'canonical decimal'],
-    ['an unknown purpose', `{"version":1,"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{"1":{"purpose":"kms","wrapped":"${W1}","created":"","local_epoch":0}}}`, 'keys[1].purpose'],
-    ['bad base64', `{"version":1,"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{"1":{"purpose":"raft","wrapped":"@@@@","created":"","local_epoch":0}}}`, 'keys[1].wrapped'],
+    [
+      'a bad key id',
+      `{"version":1,"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{"0":{"purpose":"raft","wrapped":"${W1}","created":"","local_epoch":0}}}`,
+      'canonical decimal',
+    ],
+    [
+      'an unknown purpose',
+      `{"version":1,"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{"1":{"purpose":"kms","wrapped":"${W1}","created":"","local_epoch":0}}}`,
+      'keys[1].purpose',
+    ],
+    [
+      'bad base64',
+      `{"version":1,"raft_applied_index":0,"active":{"storage":0,"raft":0},"keys":{"1":{"purpose":"raft","wrapped":"@@@@","created":"","local_epoch":0}}}`,
+      'keys[1].wrapped',
+    ],
   ])('refuses %s', (_what, json, mentions) => {
     expectMalformed(() => importSidecar(json), mentions);
   });
