@@ -26,7 +26,8 @@ function readmeBackendExample() {
   const section = readme.slice(readme.indexOf('## Write your own backend'));
   const blocks = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
   const files = ['my-store.mjs', 'my-store.test.mjs', 'vitest.config.mjs'];
-  if (blocks.length < files.length) throw new TypeError(`README's "Write your own backend" has ${blocks.length} js blocks, expected ${files.length}`);
+  if (blocks.length < files.length)
+    throw new TypeError(`README's "Write your own backend" has ${blocks.length} js blocks, expected ${files.length}`);
   return files.map((f, i) => [f, blocks[i]]);
 }
 
