@@ -2,6 +2,7 @@ import { ok } from 'node:assert/strict';
 import type { ConformanceCase } from './conformance-case.js';
 import { requireDurable } from './conformance-case.js';
 import { bytes, sameBytes, sameEntries, scanAll, te } from './case-fixtures.js';
+import { findStrace, traceWriteSyncs } from './sync-trace.js';
 
 const group = 'durability';
 
@@ -39,6 +40,22 @@ export const durabilityCases: ConformanceCase[] = [
       const third = await ctx.open(dir);
       sameEntries(await scanAll(third, te('p|')), rows, 'rows after two reopens');
       ok(true);
+    },
+  },
+  {
+    group,
+    name: 'every write makes a sync syscall before it resolves (strace)',
+    async run(ctx) {
+      const module = ctx.options.module;
+      if (!module) return ctx.skip('no module option: the store is traced in a child process that opens it from the module');
+      if (!findStrace()) ctx.skip('strace is not on PATH (apt-get install strace)');
+      const writes = 20;
+      const trace = traceWriteSyncs(module, await ctx.freshDir(), writes);
+      const unsynced = trace.perWrite.flatMap((n, i) => (n === 0 ? [i] : []));
+      ok(
+        unsynced.length === 0,
+        `${unsynced.length} of ${writes} writes resolved without an fsync, fdatasync, msync or sync_file_range (first: write ${unsynced[0]}): a power cut would lose them`,
+      );
     },
   },
 ];

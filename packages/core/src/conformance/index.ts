@@ -5,5 +5,7 @@ export { allCases } from './all-cases.js';
 export { FaultyStore } from './faulty-store.js';
 export type { FaultOperation, FaultPlan } from './faulty-store.js';
 export { moduleUrl, runChild } from './crash-child.js';
+export { findStrace, SYNC_CALLS, traceWriteSyncs } from './sync-trace.js';
+export type { SyncCall, WriteSyncTrace } from './sync-trace.js';
 export type { ChildHandle, ChildRun, RunChildOptions } from './crash-child.js';
 export type { CaseContext, CaseResult, CaseStatus, ConformanceCase, ConformanceOptions, ConformanceReport } from './conformance-case.js';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runConformance } from '../../src/conformance/index.js';
+import { findStrace, runConformance } from '../../src/conformance/index.js';
 import { compareBytes, startsWith, type RegistryStore, type StoreEntry } from '../../src/index.js';
 // @ts-expect-error -- a plain .mjs fixture without types
 import { openStore } from '../fixtures/json-file-store.mjs';
@@ -120,6 +120,18 @@ describe('conformance suite › catches broken stores', () => {
       expect(c.status, `${c.name}: ${c.reason}`).toBe('failed');
       expect(c.reason).toMatch(/acknowledged (write|entry) \d+ of round \d+ is missing/);
     }
+  });
+
+  it.skipIf(!findStrace())('a store that acknowledges before it persists fails the strace durability case', async () => {
+    const report = await runConformance({
+      name: 'buffering',
+      open: (dir) => openStore(dir),
+      module: fileURLToPath(new URL('../fixtures/buffering-json-file-store.mjs', import.meta.url)),
+      filter: 'sync syscall',
+    });
+    expect(report.cases).toHaveLength(1);
+    expect(report.cases[0]!.status).toBe('failed');
+    expect(report.cases[0]!.reason).toMatch(/of 20 writes resolved without an fsync/);
   });
 
   it('skipped cases say why and are never counted as passed', async () => {
