@@ -12,7 +12,8 @@ import { BACKENDS } from './backends.mjs';
 import { chartSvg } from './chart.mjs';
 import { FULL, QUICK } from './config.mjs';
 import { checkTargets, figuresTable, ratios, targetsTable } from './report.mjs';
-import { benchBackend } from './scenarios.mjs';
+import { leaks } from '@keyledger/reliability/key-hygiene';
+import { benchBackend, keyMaterial } from './scenarios.mjs';
 import { dropDir, freshDir, removeTempRoot, tempRoot } from './tmpdir.mjs';
 import { checkRssGenerators } from './workload.mjs';
 
@@ -47,7 +48,19 @@ const backends = args.backends.split(',').filter(Boolean);
 for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`unknown backend ${b}; expected ${BACKENDS.join(', ')}`);
 
 const started = performance.now();
-const log = (msg) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+const logged = [];
+const log = (msg) => {
+  logged.push(msg);
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`);
+};
+
+/** The run's KEK and DEKs must appear in nothing it prints or writes, in any encoding. */
+function assertNoKeyMaterial(outputs) {
+  for (const [what, text] of Object.entries(outputs)) {
+    const leak = leaks(text, keyMaterial);
+    if (leak) throw new Error(`key material (${leak}) in the ${what}: nothing was written`);
+  }
+}
 
 function machine() {
   const cpu = cpus()[0]?.model?.trim() ?? 'unknown';
@@ -125,14 +138,20 @@ try {
   mkdirSync(args.out, { recursive: true });
   const jsonPath = join(args.out, `${name}.json`);
   const svgPath = join(args.out, `${name}.svg`);
-  writeFileSync(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(svgPath, await chartSvg(result));
-  console.log(figuresTable(result));
-  console.log(targetsTable(result));
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  const svg = await chartSvg(result);
   const missed = result.targets.filter((t) => !t.met);
-  console.log(
+  const summary = [
+    figuresTable(result),
+    targetsTable(result),
     `${result.targets.length - missed.length}/${result.targets.length} targets met${missed.length ? `; missed: ${missed.map((t) => `${t.backend} ${t.target}`).join(', ')}` : ''}`,
-  );
+  ].join('\n');
+  if (keyMaterial.length === 0) throw new Error('no key material was recorded: the key-hygiene check would prove nothing');
+  assertNoKeyMaterial({ 'progress log': logged.join('\n'), 'results JSON': json, 'SVG chart': svg, tables: summary });
+  writeFileSync(jsonPath, json);
+  writeFileSync(svgPath, svg);
+  console.log(summary);
+  log(`key hygiene: none of the run's ${keyMaterial.length} keys (KEKs and DEKs) in its output, JSON or SVG`);
   console.log(`wrote ${relative(process.cwd(), jsonPath)} and ${relative(process.cwd(), svgPath)} in ${result.seconds.toFixed(1)} s`);
 } finally {
   removeTempRoot();

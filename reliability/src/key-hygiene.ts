@@ -1,12 +1,12 @@
 import { inspect } from 'node:util';
 
 /** Every text form a key could leak in: hex (both cases), base64, base64url. */
-export function secretForms(secrets: readonly Uint8Array[]): string[] {
-  return secrets.flatMap((s) => {
-    const b = Buffer.from(s);
-    return [b.toString('hex'), b.toString('hex').toUpperCase(), b.toString('base64'), b.toString('base64url').replace(/=+$/, '')];
-  });
-}
+const FORMS = {
+  hex: (b: Buffer) => b.toString('hex'),
+  HEX: (b: Buffer) => b.toString('hex').toUpperCase(),
+  base64: (b: Buffer) => b.toString('base64'),
+  base64url: (b: Buffer) => b.toString('base64url').replace(/=+$/, ''),
+} as const;
 
 /** Everything an error shows anyone: message, String(), stack and util.inspect, down its cause chain. */
 export function errorText(err: unknown): string {
@@ -21,10 +21,17 @@ export function errorText(err: unknown): string {
   return parts.join('\n');
 }
 
-/** Raw-byte form: a key's bytes inside a latin1 rendering of the text would also be a leak. */
+/**
+ * Which secret leaked and in which form ("key 2 as base64"), or undefined. Raw bytes inside a
+ * latin1 rendering of the text count too. The answer names the key by its position only: a
+ * report of a leak must not leak a fragment of the key itself.
+ */
 export function leaks(text: string, secrets: readonly Uint8Array[]): string | undefined {
-  for (const form of secretForms(secrets)) if (text.includes(form)) return `${form.slice(0, 8)}…`;
   const latin1 = Buffer.from(text, 'latin1');
-  for (const s of secrets) if (latin1.indexOf(Buffer.from(s)) >= 0) return 'raw bytes';
+  for (const [i, secret] of secrets.entries()) {
+    const b = Buffer.from(secret);
+    for (const [name, form] of Object.entries(FORMS)) if (text.includes(form(b))) return `key ${i} as ${name}`;
+    if (latin1.indexOf(b) >= 0) return `key ${i} as raw bytes`;
+  }
   return undefined;
 }
