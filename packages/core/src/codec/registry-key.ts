@@ -1,5 +1,5 @@
 import { ErrorCode, KeyledgerError } from '../errors.js';
-import { checkU32, checkU64 } from './wire.js';
+import { checkU16, checkU32, checkU64 } from './wire.js';
 
 /**
  * Registry key, 27 bytes:
@@ -26,10 +26,10 @@ export function nodeId16(fullNodeId: bigint): number {
 }
 
 export function encodeRegistryKey(dekId: number, slot: number): Uint8Array {
+  // An out-of-range field is a caller's error, reported like every encoder's (ERR_FSM_WIRE_MALFORMED);
+  // ERR_REGISTRY_KEY_MALFORMED is for stored keys that do not decode.
   checkU32('dek_id', dekId);
-  if (!Number.isInteger(slot) || slot < 0 || slot > 0xffff) {
-    throw new KeyledgerError(ErrorCode.REGISTRY_KEY_MALFORMED, 'node_id16 must be an integer in 0..65535');
-  }
+  checkU16('node_id16', slot);
   const key = new Uint8Array(REGISTRY_KEY_LENGTH);
   key.set(REGISTRY_PREFIX, 0);
   const view = new DataView(key.buffer);

@@ -139,7 +139,7 @@ describe('registry key codec', () => {
     });
 
     it.each([-1, 0x10000, 0.5, Number.NaN])('rejects node_id16 %s', (slot) => {
-      expectCode(() => encodeRegistryKey(1, slot), ErrorCode.REGISTRY_KEY_MALFORMED);
+      expectCode(() => encodeRegistryKey(1, slot), ErrorCode.FSM_WIRE_MALFORMED);
     });
 
     it.each([-1n, 2n ** 64n, -(2n ** 64n)])('rejects full_node_id %s rather than truncating it to a slot', (id) => {
