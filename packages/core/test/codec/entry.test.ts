@@ -29,95 +29,41 @@ import {
   withFlippedBit,
 } from './support.js';
 
-// prettier-ignore
+// biome-ignore format: a byte-layout pin, one wire field per line
 const REGISTRATION_PIN = new Uint8Array([
-  0x03, // opcode registration
-  0x01, // version
-  0x01,
-  0x02,
-  0x03,
-  0x04, // dek_id 0x01020304
-  0x11,
-  0x22,
-  0x33,
-  0x44,
-  0x55,
-  0x66,
-  0x77,
-  0x88, // full_node_id 0x1122334455667788
-  0xab,
-  0xcd, // local_epoch 0xABCD
+  0x03,                                           // opcode registration
+  0x01,                                           // version
+  0x01, 0x02, 0x03, 0x04,                         // dek_id 0x01020304
+  0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, // full_node_id 0x1122334455667788
+  0xab, 0xcd,                                     // local_epoch 0xABCD
 ]);
 
-// prettier-ignore
+// biome-ignore format: a byte-layout pin, one wire field per line
 const BOOTSTRAP_PIN = new Uint8Array([
-  0x04, // opcode bootstrap
-  0x01, // version
-  0x00,
-  0x00,
-  0x00,
-  0x01, // storage_dek 1
-  0x00,
-  0x00,
-  0x00,
-  0x01, // storage wrapped len 1
-  0xa1, // storage wrapped
-  0x00,
-  0x00,
-  0x00,
-  0x02, // raft_dek 2
-  0x00,
-  0x00,
-  0x00,
-  0x00, // raft wrapped len 0
-  0x00,
-  0x00,
-  0x00,
-  0x01, // count 1
-  0x00,
-  0x00,
-  0x00,
-  0x02, // batch[0] dek_id 2
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x01,
-  0x00, // batch[0] full_node_id 0x100
-  0x00,
-  0x07, // batch[0] local_epoch 7
+  0x04,                                           // opcode bootstrap
+  0x01,                                           // version
+  0x00, 0x00, 0x00, 0x01,                         // storage_dek 1
+  0x00, 0x00, 0x00, 0x01,                         // storage wrapped len 1
+  0xa1,                                           // storage wrapped
+  0x00, 0x00, 0x00, 0x02,                         // raft_dek 2
+  0x00, 0x00, 0x00, 0x00,                         // raft wrapped len 0
+  0x00, 0x00, 0x00, 0x01,                         // count 1
+  0x00, 0x00, 0x00, 0x02,                         // batch[0] dek_id 2
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, // batch[0] full_node_id 0x100
+  0x00, 0x07,                                     // batch[0] local_epoch 7
 ]);
 
-// prettier-ignore
+// biome-ignore format: a byte-layout pin, one wire field per line
 const ROTATION_PIN = new Uint8Array([
-  0x05, // opcode rotation
-  0x01, // version
-  0x05, // subtag 0x05 enable raft envelope
-  0x00,
-  0x00,
-  0x00,
-  0x02, // dek_id 2
-  0x02, // purpose 2 raft
-  0x00,
-  0x00,
-  0x00,
-  0x00, // wrapped len 0
-  0x00,
-  0x00,
-  0x00,
-  0x02, // proposer dek_id 2
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x01,
-  0x00, // proposer full_node_id 0x100
-  0x00,
-  0x08, // proposer local_epoch 8
+  0x05,                                           // opcode rotation
+  0x01,                                           // version
+  0x05,                                           // subtag 0x05 enable raft envelope
+  0x00, 0x00, 0x00, 0x02,                         // dek_id 2
+  0x02,                                           // purpose 2 raft
+  0x00, 0x00, 0x00, 0x00,                         // wrapped len 0
+  0x00, 0x00, 0x00, 0x02,                         // proposer dek_id 2
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, // proposer full_node_id 0x100
+  0x00, 0x08,                                     // proposer local_epoch 8
 ]);
 
 const entry: fc.Arbitrary<Entry> = fc.oneof(

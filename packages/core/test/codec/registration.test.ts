@@ -5,24 +5,13 @@ import { atOffset, concat, decodeOrUndefined, expectCode, registration, starting
 
 const REG: Registration = { dekId: 0x01020304, fullNodeId: 0x1122334455667788n, localEpoch: 0xabcd };
 
-// prettier-ignore
+// biome-ignore format: a byte-layout pin, one wire field per line
 const PIN = new Uint8Array([
-  0x03, // opcode registration
-  0x01, // version
-  0x01,
-  0x02,
-  0x03,
-  0x04, // dek_id 0x01020304
-  0x11,
-  0x22,
-  0x33,
-  0x44,
-  0x55,
-  0x66,
-  0x77,
-  0x88, // full_node_id 0x1122334455667788
-  0xab,
-  0xcd, // local_epoch 0xABCD
+  0x03,                                           // opcode registration
+  0x01,                                           // version
+  0x01, 0x02, 0x03, 0x04,                         // dek_id 0x01020304
+  0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, // full_node_id 0x1122334455667788
+  0xab, 0xcd,                                     // local_epoch 0xABCD
 ]);
 
 describe('registration codec', () => {

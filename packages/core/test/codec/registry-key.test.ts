@@ -13,35 +13,13 @@ import {
 } from '../../src/index.js';
 import { atOffset, concat, decodeOrUndefined, expectCode, u16, u32, u64 } from './support.js';
 
-// prettier-ignore
+// biome-ignore format: a byte-layout pin, one wire field per line
 const PIN = new Uint8Array([
-  0x21,
-  0x65,
-  0x6e,
-  0x63,
-  0x72,
-  0x79,
-  0x70,
-  0x74,
-  0x69,
-  0x6f,
-  0x6e,
-  0x7c, // "!encryption|"
-  0x77,
-  0x72,
-  0x69,
-  0x74,
-  0x65,
-  0x72,
-  0x73,
-  0x7c, // "writers|"
-  0x01,
-  0x02,
-  0x03,
-  0x04, // dek_id 0x01020304
-  0x7c, // separator "|" at offset 24
-  0x77,
-  0x88, // node_id16 0x7788 = low 16 bits of 0x1122334455667788
+  0x21, 0x65, 0x6e, 0x63, 0x72, 0x79, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x7c, // "!encryption|"
+  0x77, 0x72, 0x69, 0x74, 0x65, 0x72, 0x73, 0x7c,                         // "writers|"
+  0x01, 0x02, 0x03, 0x04,                                                 // dek_id 0x01020304
+  0x7c,                                                                   // separator "|" at offset 24
+  0x77, 0x88,                                                             // node_id16 0x7788 = low 16 bits of 0x1122334455667788
 ]);
 
 const FULL_NODE_ID = 0x1122334455667788n;

@@ -5,20 +5,11 @@ import { atOffset, decodeOrUndefined, expectCode, u16, u64 } from './support.js'
 
 const ROW: RegistryRow = { fullNodeId: 0x1122334455667788n, firstSeenEpoch: 0xabcd, lastSeenEpoch: 0xfedc };
 
-// prettier-ignore
+// biome-ignore format: a byte-layout pin, one wire field per line
 const PIN = new Uint8Array([
-  0x11,
-  0x22,
-  0x33,
-  0x44,
-  0x55,
-  0x66,
-  0x77,
-  0x88, // full_node_id 0x1122334455667788
-  0xab,
-  0xcd, // first_seen_local_epoch 0xABCD
-  0xfe,
-  0xdc, // last_seen_local_epoch 0xFEDC
+  0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, // full_node_id 0x1122334455667788
+  0xab, 0xcd,                                     // first_seen_local_epoch 0xABCD
+  0xfe, 0xdc,                                     // last_seen_local_epoch 0xFEDC
 ]);
 
 const row: fc.Arbitrary<RegistryRow> = fc.record({ fullNodeId: u64, firstSeenEpoch: u16, lastSeenEpoch: u16 });

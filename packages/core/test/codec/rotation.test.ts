@@ -11,38 +11,18 @@ const ROT: Rotation = {
   proposer: { dekId: 0x01020304, fullNodeId: 0x1122334455667788n, localEpoch: 0xabcd },
 };
 
-// prettier-ignore
+// biome-ignore format: a byte-layout pin, one wire field per line
 const PIN = new Uint8Array([
-  0x05, // opcode rotation
-  0x01, // version
-  0x01, // subtag 0x01 rotate DEK
-  0x01,
-  0x02,
-  0x03,
-  0x04, // dek_id 0x01020304
-  0x02, // purpose 2 raft
-  0x00,
-  0x00,
-  0x00,
-  0x04, // wrapped len 4
-  0xc1,
-  0xc2,
-  0xc3,
-  0xc4, // wrapped
-  0x01,
-  0x02,
-  0x03,
-  0x04, // proposer dek_id 0x01020304
-  0x11,
-  0x22,
-  0x33,
-  0x44,
-  0x55,
-  0x66,
-  0x77,
-  0x88, // proposer full_node_id 0x1122334455667788
-  0xab,
-  0xcd, // proposer local_epoch 0xABCD
+  0x05,                                           // opcode rotation
+  0x01,                                           // version
+  0x01,                                           // subtag 0x01 rotate DEK
+  0x01, 0x02, 0x03, 0x04,                         // dek_id 0x01020304
+  0x02,                                           // purpose 2 raft
+  0x00, 0x00, 0x00, 0x04,                         // wrapped len 4
+  0xc1, 0xc2, 0xc3, 0xc4,                         // wrapped
+  0x01, 0x02, 0x03, 0x04,                         // proposer dek_id 0x01020304
+  0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, // proposer full_node_id 0x1122334455667788
+  0xab, 0xcd,                                     // proposer local_epoch 0xABCD
 ]);
 
 const ENVELOPE: Rotation = {
@@ -53,34 +33,17 @@ const ENVELOPE: Rotation = {
   proposer: { dekId: 0x0a0b0c0d, fullNodeId: 0xfedcba9876543210n, localEpoch: 0x0102 },
 };
 
-// prettier-ignore
+// biome-ignore format: a byte-layout pin, one wire field per line
 const ENVELOPE_PIN = new Uint8Array([
-  0x05, // opcode rotation
-  0x01, // version
-  0x04, // subtag 0x04 enable storage envelope
-  0x0a,
-  0x0b,
-  0x0c,
-  0x0d, // dek_id 0x0A0B0C0D
-  0x01, // purpose 1 storage
-  0x00,
-  0x00,
-  0x00,
-  0x00, // wrapped len 0
-  0x0a,
-  0x0b,
-  0x0c,
-  0x0d, // proposer dek_id 0x0A0B0C0D
-  0xfe,
-  0xdc,
-  0xba,
-  0x98,
-  0x76,
-  0x54,
-  0x32,
-  0x10, // proposer full_node_id 0xFEDCBA9876543210
-  0x01,
-  0x02, // proposer local_epoch 0x0102
+  0x05,                                           // opcode rotation
+  0x01,                                           // version
+  0x04,                                           // subtag 0x04 enable storage envelope
+  0x0a, 0x0b, 0x0c, 0x0d,                         // dek_id 0x0A0B0C0D
+  0x01,                                           // purpose 1 storage
+  0x00, 0x00, 0x00, 0x00,                         // wrapped len 0
+  0x0a, 0x0b, 0x0c, 0x0d,                         // proposer dek_id 0x0A0B0C0D
+  0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10, // proposer full_node_id 0xFEDCBA9876543210
+  0x01, 0x02,                                     // proposer local_epoch 0x0102
 ]);
 
 const SUBTAG_OFFSET = 2;
