@@ -31,8 +31,8 @@ function readmeBackendExample() {
   return files.map((f, i) => [f, blocks[i]]);
 }
 
-const run = (cmd, args, env = {}) =>
-  execFileSync(cmd, args, { cwd: scratch, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, NO_COLOR: '1', ...env } });
+const run = (cmd, args) =>
+  execFileSync(cmd, args, { cwd: scratch, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
 
 try {
   execFileSync('pnpm', ['run', 'build'], { cwd: root, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });

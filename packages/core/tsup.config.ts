@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -15,7 +16,7 @@ export default defineConfig({
       setup(build) {
         if (build.initialOptions.format !== 'cjs') return;
         build.onResolve({ filter: /vitest-binding\/esm\.js$/ }, (args) => ({
-          path: args.resolveDir.endsWith('vitest-binding') ? `${args.resolveDir}/cjs.ts` : `${args.resolveDir}/vitest-binding/cjs.ts`,
+          path: join(args.resolveDir, args.path.replace(/esm\.js$/, 'cjs.ts')),
         }));
       },
     },

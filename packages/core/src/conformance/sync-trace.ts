@@ -88,8 +88,11 @@ export function traceWriteSyncs(module: string, dir: string, writes = 20): Write
   }
 }
 
+// "fsync(3 <unfinished ...>" counts (the call started); "<... fsync resumed>" does not.
+const SYNC_CALL_LINE = new RegExp(`^\\d+\\s+(${SYNC_CALLS.join('|')})\\(`);
+
 function countSyncs(trace: string, writes: number): WriteSyncTrace {
-  const counts = Array.from({ length: writes }, () => ({ fsync: 0, fdatasync: 0, msync: 0, sync_file_range: 0 }));
+  const counts = Array.from({ length: writes }, () => Object.fromEntries(SYNC_CALLS.map((k) => [k, 0])) as Record<SyncCall, number>);
   const seen = new Set<string>();
   let current = -1;
   for (const line of trace.split('\n')) {
@@ -99,8 +102,7 @@ function countSyncs(trace: string, writes: number): WriteSyncTrace {
       current = marker[1] === 'begin' ? Number(marker[2]) : -1;
       continue;
     }
-    // "fsync(3 <unfinished ...>" counts (the call started); "<... fsync resumed>" does not.
-    const call = /^\d+\s+(fsync|fdatasync|msync|sync_file_range)\(/.exec(line);
+    const call = SYNC_CALL_LINE.exec(line);
     if (call && current >= 0) counts[current]![call[1] as SyncCall]++;
   }
   for (let i = 0; i < writes; i++) {
