@@ -12,14 +12,26 @@ export const ErrorCode = {
   KEK_NOT_CONFIGURED: 'ERR_KEK_NOT_CONFIGURED',
   /** A store or adapter was constructed with `null` / `undefined`. Pass an open handle. */
   NIL_STORE: 'ERR_NIL_STORE',
-  /** The handle is of the wrong kind, closed, read-only, or not durable; or the store was used after `close()`. */
+  /** Construction refused: the handle is of the wrong kind, closed, read-only, not durable, or holds a foreign schema. Nothing was opened or changed. */
   UNSUPPORTED_STORE: 'ERR_UNSUPPORTED_STORE',
+  /** `open(path, { create: false })` found no keyledger store at the path. Nothing was created or changed there. */
+  STORE_NOT_FOUND: 'ERR_STORE_NOT_FOUND',
+  /** A store was called after its `close()`. The caller's own lifecycle bug: open a new store. */
+  STORE_CLOSED: 'ERR_STORE_CLOSED',
+  /** An applier was called after its `close()`. Nothing was applied. */
+  APPLIER_CLOSED: 'ERR_APPLIER_CLOSED',
+  /** An encryptor was called after its `close()`. Nothing was encrypted. */
+  ENCRYPTOR_CLOSED: 'ERR_ENCRYPTOR_CLOSED',
+  /** A caller passed an argument of the wrong type or out of range. Checked before anything is written; nothing changed. */
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
   /** A key given as a registry key does not have the 27-byte registry shape. */
   REGISTRY_KEY_MALFORMED: 'ERR_REGISTRY_KEY_MALFORMED',
   /** A stored registry row is not exactly 12 bytes. It is never treated as missing: the replica's state is damaged. */
   REGISTRY_VALUE_MALFORMED: 'ERR_REGISTRY_VALUE_MALFORMED',
-  /** An entry is truncated, has a bad length, or has trailing bytes. */
+  /** An entry's bytes do not decode: truncated, a bad length, or trailing bytes. The log is damaged. */
   FSM_WIRE_MALFORMED: 'ERR_FSM_WIRE_MALFORMED',
+  /** An entry decodes but breaks an entry rule (equal storage and raft ids, a batch row naming a foreign DEK, a proposer under another DEK…). Its proposer is broken. */
+  ENTRY_INVALID: 'ERR_ENTRY_INVALID',
   /** An entry body's version byte is not 0x01. */
   FSM_WIRE_VERSION: 'ERR_FSM_WIRE_VERSION',
   /** A rotation entry names an unknown subtag. */
@@ -48,8 +60,24 @@ export const ErrorCode = {
   NOT_BOOTSTRAPPED: 'ERR_NOT_BOOTSTRAPPED',
   /** The backend failed; `cause` holds the backend's own error. Nothing from the failed call is visible. */
   STORE_IO: 'ERR_STORE_IO',
-  /** Another `Applier` already holds this store; two appliers would interleave writes unserialized. */
+  /** Another `Applier` or process already holds this store; two appliers would interleave writes unserialized. */
   STORE_IN_USE: 'ERR_STORE_IN_USE',
+  /** Encrypt before this process's own registration took effect locally. Await `registered(index)` first. */
+  WRITER_NOT_REGISTERED: 'ERR_WRITER_NOT_REGISTERED',
+  /** This node's local epoch for the DEK is already 0xFFFF: only a rotation of the DEK lets it write again. */
+  LOCAL_EPOCH_EXHAUSTED: 'ERR_LOCAL_EPOCH_EXHAUSTED',
+  /** The 64-bit write counter of this epoch wrapped: reopen the encryptor to bump the epoch. */
+  WRITE_COUNT_EXHAUSTED: 'ERR_WRITE_COUNT_EXHAUSTED',
+  /** An envelope's version byte is not 0x01. */
+  ENVELOPE_VERSION: 'ERR_ENVELOPE_VERSION',
+  /** An envelope is shorter than its 34-byte header and tag. */
+  ENVELOPE_SHORT: 'ERR_ENVELOPE_SHORT',
+  /** An envelope sets reserved flag bits. */
+  ENVELOPE_FLAGS: 'ERR_ENVELOPE_FLAGS',
+  /** Authentication failed: the envelope was altered, or the context (AAD) is not the one it was sealed with. */
+  INTEGRITY: 'ERR_INTEGRITY',
+  /** The envelope names a key id that the keystore does not hold. */
+  UNKNOWN_KEY_ID: 'ERR_UNKNOWN_KEY_ID',
 } as const;
 
 export type KeyledgerErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
