@@ -1,5 +1,7 @@
 import { ErrorCode, KeyledgerError, isHalt } from '../errors.js';
 import type { AppliedEvent, ApplyResult } from './applier-options.js';
+import type { RegistrationEffect } from './apply-registration.js';
+import { registrationsOf } from './registrations-of.js';
 
 /**
  * The applier's applied index and its `onApplied` listeners (docs/design.md, section 'Encryptor').
@@ -35,11 +37,23 @@ export class AppliedEvents {
     }
   }
 
+  /**
+   * Emits an applied entry. A registration's event carries its tuple in `registrations` (what the
+   * Encryptor's gate reads), computed only when someone listens.
+   */
+  applied(index: bigint | undefined, entry: Uint8Array, result: ApplyResult): void {
+    if (this.#listeners.size === 0 || result.kind !== 'registration' || result.registrations !== undefined) {
+      this.emit({ index, result });
+      return;
+    }
+    this.emit({ index, result: { ...result, registrations: registrationsOf(entry, result.effect as RegistrationEffect) } });
+  }
+
   /** Emits the outcome of a lone entry's apply once it settles, and passes it on. */
-  settle(index: bigint | undefined, run: Promise<ApplyResult>): Promise<ApplyResult> {
+  settle(index: bigint | undefined, entry: Uint8Array, run: Promise<ApplyResult>): Promise<ApplyResult> {
     return run.then(
       (result) => {
-        this.emit({ index, result });
+        this.applied(index, entry, result);
         return result;
       },
       (err: unknown) => {

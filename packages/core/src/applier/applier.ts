@@ -17,7 +17,6 @@ import { EntryTxn, GroupTxn, OneRowTxn, type RowId } from './apply-txn.js';
 import type { AppliedEvent, ApplierOptions, ApplyResult, IndexedEntry } from './applier-options.js';
 import { AppliedEvents } from './applied-events.js';
 import { bindApplierBridge, type WritePath } from './encryptor-bridge.js';
-import { registrationsOf } from './registrations-of.js';
 
 // Shared through the global symbol registry so that two copies of core in one process still
 // see each other's holds: two appliers on one store would interleave unserialized writes.
@@ -166,7 +165,7 @@ export class Applier {
    */
   applyEntry(entry: Uint8Array, raftIndex?: bigint): Promise<ApplyResult> {
     if (isWellFormedRegistration(entry)) {
-      return this.#serialize(() => this.#events.settle(raftIndex, this.#applyOneRegistration(entry, raftIndex)));
+      return this.#serialize(() => this.#events.settle(raftIndex, entry, this.#applyOneRegistration(entry, raftIndex)));
     }
     return this.#serialize(() => this.#applyGroup([{ entry, index: raftIndex }], false).then(firstResult));
   }
@@ -227,7 +226,7 @@ export class Applier {
     } catch (err) {
       throw halt(err, index);
     }
-    return { kind: 'registration', effect, registrations: registrationsOf(entry, effect) };
+    return { kind: 'registration', effect };
   }
 
   async #applyGroup(items: readonly IndexedEntry[], grouped: boolean): Promise<ApplyResult[]> {
@@ -256,8 +255,7 @@ export class Applier {
         // step: it needs no per-entry staging to change nothing when it halts.
         try {
           const effect = applyRegistrationEntry(group, entry, plan.ids[i]!, key);
-          const e = typeof effect === 'string' ? effect : await effect;
-          results.push({ kind: 'registration', effect: e, registrations: registrationsOf(entry, e) });
+          results.push({ kind: 'registration', effect: typeof effect === 'string' ? effect : await effect });
           continue;
         } catch (err) {
           stop = halt(err, index, at(i));
@@ -292,7 +290,7 @@ export class Applier {
       this.#state = group.state;
     }
     group.keyAdds.close();
-    for (let i = 0; i < results.length; i++) this.#events.emit({ index: items[i]!.index, result: results[i]! });
+    for (let i = 0; i < results.length; i++) this.#events.applied(items[i]!.index, items[i]!.entry, results[i]!);
     if (stop !== undefined) {
       if (isHalt(stop)) this.#events.halted(stop as KeyledgerError, items[results.length]?.index);
       throw stop;

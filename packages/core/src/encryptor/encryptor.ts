@@ -246,6 +246,7 @@ export class Encryptor {
       return;
     }
     this.#settle();
+    if (this.#bumping === undefined && this.#waiters.length === 0 && writer.gate.isBurned) void this.#bump('past-registry', false);
   }
 
   #rejectWaiters(err: unknown): void {

@@ -49,6 +49,17 @@ export class RegistrationGate {
     return this.#registeredAt !== undefined;
   }
 
+  /**
+   * True when the log proved this epoch used up before the gate opened: it applied a later epoch
+   * for this node, or replayed this one (so an earlier entry registered it). Proposing it could
+   * only replay or halt every replica, so the Encryptor bumps again at once.
+   */
+  get isBurned(): boolean {
+    if (this.isOpen) return false;
+    for (const s of this.#sightings.values()) if (s === 'superseded' || s === 'replayed') return true;
+    return false;
+  }
+
   /** Records what an applied entry means for this registration. Called for every event, in log order. */
   observe(event: AppliedEvent): void {
     if ('halt' in event) {
