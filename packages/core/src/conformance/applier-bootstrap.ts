@@ -1,7 +1,8 @@
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
+import { effectOf, kindAndEffect } from './result-view.js';
 import { randomBytes } from 'node:crypto';
 import { Applier } from '../applier/applier.js';
-import { bytesEqual } from '../bytes.js';
+import { bytesEqual, compareBytes } from '../bytes.js';
 import type { ApplierOptions } from '../applier/applier-options.js';
 import { encodeBootstrap, type Bootstrap } from '../codec/bootstrap.js';
 import { registryKey } from '../codec/registry-key.js';
@@ -10,6 +11,7 @@ import { decodeRegistryRow, type RegistryRow } from '../codec/registry-row.js';
 import { encodeRegistration, type Registration } from '../codec/registration.js';
 import { FileKek } from '../crypto/file-kek.js';
 import { ErrorCode, isHalt, type KeyledgerErrorCode } from '../errors.js';
+import { APPLIED_KEY, encodeAppliedIndex } from '../codec/applied-index.js';
 import { STATE_KEY, encodeState } from '../state/encryption-state.js';
 import { exportSidecar, importSidecar } from '../state/sidecar.js';
 import type { RegistryStore, StoreEntry } from '../store/registry-store.js';
@@ -121,7 +123,7 @@ export async function storedStateIsHeld(store: RegistryStore, applier: Applier, 
   sameBytes(await store.get(STATE_KEY), encodeState(applier.state), `${what}: the stored state record`);
 }
 
-/** Asserts that the only change since `before` is the applied index, which is now `index`. */
+/** Asserts that the only change since `before` is the applied index (state and `!encryption|applied` record), which is now `index`. */
 export async function onlyIndexRaised(
   store: RegistryStore,
   applier: Applier,
@@ -130,7 +132,11 @@ export async function onlyIndexRaised(
   what: string,
 ): Promise<void> {
   const raised = { ...importSidecar(before.state), raftAppliedIndex: index };
-  const rows = before.rows.map((r) => (bytesEqual(r.key, STATE_KEY) ? { key: r.key, value: encodeState(raised) } : r));
+  const rows = before.rows
+    .filter((r) => !bytesEqual(r.key, APPLIED_KEY))
+    .map((r) => (bytesEqual(r.key, STATE_KEY) ? { key: r.key, value: encodeState(raised) } : r))
+    .concat({ key: APPLIED_KEY, value: encodeAppliedIndex(index) })
+    .sort((a, b) => compareBytes(a.key, b.key));
   await unchanged(store, applier, { rows, state: exportSidecar(raised), keyIds: before.keyIds }, what);
 }
 
@@ -170,7 +176,7 @@ export const applierBootstrapCases: ConformanceCase[] = [
       const b = await newBootstrap(kek);
       await withKeyedApplier(store, kek, async (a) => {
         const writes = store.calls.write;
-        deepStrictEqual(await a.applyEntry(encodeBootstrap(b), 7n), { kind: 'bootstrap', effect: 'bootstrapped' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(encodeBootstrap(b), 7n)), { kind: 'bootstrap', effect: 'bootstrapped' });
         strictEqual(store.calls.write - writes, 1, 'a bootstrap commits with exactly one write');
         deepStrictEqual(a.keyIds(), [1, 2], 'both DEKs are in the keystore');
         const s = a.state;
@@ -206,10 +212,11 @@ export const applierBootstrapCases: ConformanceCase[] = [
         await a.applyEntry(regEntry(1, W1, 5), 8n);
         const before = await observe(store, a);
         const writes = store.calls.write;
-        deepStrictEqual(await a.applyEntry(entry, 5n), { kind: 'bootstrap', effect: 'replayed' });
-        strictEqual(store.calls.write, writes, 'a replay at a lower index writes nothing');
+        deepStrictEqual(await a.applyEntry(entry, 5n), { kind: 'already-applied', index: 5n });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(entry)), { kind: 'bootstrap', effect: 'replayed' });
+        strictEqual(store.calls.write, writes, 'a replay at a lower index, or without one, writes nothing');
         await unchanged(store, a, before, 'replay at a lower index');
-        deepStrictEqual(await a.applyEntry(entry, 9n), { kind: 'bootstrap', effect: 'replayed' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(entry, 9n)), { kind: 'bootstrap', effect: 'replayed' });
         await onlyIndexRaised(store, a, before, 9n, 'replay at a higher index');
       });
       deepStrictEqual(await rowOf(store, 1, W1), { fullNodeId: W1, firstSeenEpoch: 1, lastSeenEpoch: 5 });
@@ -283,26 +290,26 @@ export const applierBootstrapCases: ConformanceCase[] = [
   },
   {
     group,
-    name: 'bootstrap › a batch row naming a foreign DEK halts with ERR_FSM_WIRE_MALFORMED and changes nothing',
+    name: 'bootstrap › a batch row naming a foreign DEK halts with ERR_ENTRY_INVALID and changes nothing',
     async run(ctx) {
       const kek = newKek();
       const store = await ctx.open();
       await withKeyedApplier(store, kek, async (a) => {
         const b = await newBootstrap(kek, { registrations: [reg(1, W1, 1), reg(3, W2, 1)] });
-        await haltsAndChangesNothing(store, a, encodeBootstrap(b), 1n, ErrorCode.FSM_WIRE_MALFORMED, 'batch row under DEK 3');
+        await haltsAndChangesNothing(store, a, encodeBootstrap(b), 1n, ErrorCode.ENTRY_INVALID, 'batch row under DEK 3');
         sameEntries(await scanAll(store), [], 'nothing may be written');
       });
     },
   },
   {
     group,
-    name: 'bootstrap › equal storage and raft ids halt with ERR_FSM_WIRE_MALFORMED and change nothing',
+    name: 'bootstrap › equal storage and raft ids halt with ERR_ENTRY_INVALID and change nothing',
     async run(ctx) {
       const kek = newKek();
       const store = await ctx.open();
       await withKeyedApplier(store, kek, async (a) => {
         const b = await newBootstrap(kek, { raftDekId: 1, registrations: [reg(1, W1, 1)] });
-        await haltsAndChangesNothing(store, a, encodeBootstrap(b), 1n, ErrorCode.FSM_WIRE_MALFORMED, 'storage id = raft id');
+        await haltsAndChangesNothing(store, a, encodeBootstrap(b), 1n, ErrorCode.ENTRY_INVALID, 'storage id = raft id');
         sameEntries(await scanAll(store), [], 'nothing may be written');
       });
     },
@@ -323,7 +330,7 @@ export const applierBootstrapCases: ConformanceCase[] = [
           await haltsAndChangesNothing(store, a, encodeBootstrap(b), 1n, ErrorCode.KEK_MISMATCH, what);
         }
         sameEntries(await scanAll(store), [], 'nothing may be written');
-        deepStrictEqual((await a.applyEntry(encodeBootstrap(good), 1n)).effect, 'bootstrapped', 'the good bootstrap applies afterwards');
+        deepStrictEqual(effectOf(await a.applyEntry(encodeBootstrap(good), 1n)), 'bootstrapped', 'the good bootstrap applies afterwards');
       });
     },
   },
@@ -367,7 +374,7 @@ export const applierBootstrapCases: ConformanceCase[] = [
         await a.applyEntry(regEntry(7, W1, 1), 1n);
         store.plan = { operation: 'write', nth: store.calls.write + 1, mode: 'once' };
         await haltsAndChangesNothing(store, a, entry, 2n, ErrorCode.STORE_IO, 'bootstrap over a failing write');
-        deepStrictEqual((await a.applyEntry(entry, 2n)).effect, 'bootstrapped', 'the same entry applies once the store recovers');
+        deepStrictEqual(effectOf(await a.applyEntry(entry, 2n)), 'bootstrapped', 'the same entry applies once the store recovers');
         deepStrictEqual(a.keyIds(), [1, 2]);
         await storedStateIsHeld(store, a, 'after the retry');
       });
@@ -407,7 +414,7 @@ export const applierBootstrapCases: ConformanceCase[] = [
       deepStrictEqual(held.keyIds, [1, 2, 3]);
       await withKeyedApplier(store, kek, async (a) => {
         await unchanged(store, a, held, 'a new applier with the same KEK');
-        deepStrictEqual((await a.applyEntry(rotation, 6n)).effect, 'replayed', 'the new applier continues from the loaded state');
+        deepStrictEqual(effectOf(await a.applyEntry(rotation, 6n)), 'replayed', 'the new applier continues from the loaded state');
       });
       const err = await rejectsWithCode(Applier.open(store, { kek: newKek() }), ErrorCode.KEK_MISMATCH, 'an applier with another KEK');
       ok(!isHalt(err), 'a refused open is not a halt: no entry was applied');

@@ -1,4 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
+import { effectOf, kindAndEffect } from './result-view.js';
 import { Applier } from '../applier/applier.js';
 import { encodeBootstrap } from '../codec/bootstrap.js';
 import { registryKey, REGISTRY_PREFIX } from '../codec/registry-key.js';
@@ -6,6 +7,7 @@ import { decodeRegistryRow } from '../codec/registry-row.js';
 import { encodeRegistration, type Registration } from '../codec/registration.js';
 import { Purpose, RotationSubtag, encodeRotation } from '../codec/rotation.js';
 import { ErrorCode, isHalt } from '../errors.js';
+import type { ApplyResult } from '../applier/apply-result.js';
 import type { RegistryStore } from '../store/registry-store.js';
 import type { ConformanceCase } from './conformance-case.js';
 import { requireDurable } from './conformance-case.js';
@@ -39,7 +41,7 @@ export const applierRegistrationCases: ConformanceCase[] = [
     async run(ctx) {
       const store = await ctx.open();
       await withApplier(store, async (a) => {
-        deepStrictEqual(await a.applyEntry(reg(NODE_A, 5), 10n), { kind: 'registration', effect: 'inserted' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(reg(NODE_A, 5), 10n)), { kind: 'registration', effect: 'inserted' });
       });
       deepStrictEqual(await rowOf(store, { dekId: 1, fullNodeId: NODE_A }), { fullNodeId: NODE_A, firstSeenEpoch: 5, lastSeenEpoch: 5 });
       sameBytes(
@@ -91,7 +93,7 @@ export const applierRegistrationCases: ConformanceCase[] = [
       await withApplier(store, async (a) => {
         await a.applyEntry(reg(NODE_A, 3));
         const writes = store.calls.write;
-        deepStrictEqual(await a.applyEntry(reg(NODE_A, 3)), { kind: 'registration', effect: 'replayed' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(reg(NODE_A, 3))), { kind: 'registration', effect: 'replayed' });
         strictEqual(store.calls.write, writes, 'a replay must not write');
       });
       deepStrictEqual(await rowOf(store, { dekId: 1, fullNodeId: NODE_A }), { fullNodeId: NODE_A, firstSeenEpoch: 3, lastSeenEpoch: 3 });
@@ -118,7 +120,7 @@ export const applierRegistrationCases: ConformanceCase[] = [
       const store = await ctx.open();
       await withApplier(store, async (a) => {
         await a.applyEntry(reg(NODE_A, 1));
-        deepStrictEqual(await a.applyEntry(reg(NODE_A, 0xffff)), { kind: 'registration', effect: 'advanced' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(reg(NODE_A, 0xffff))), { kind: 'registration', effect: 'advanced' });
       });
       deepStrictEqual(await rowOf(store, { dekId: 1, fullNodeId: NODE_A }), {
         fullNodeId: NODE_A,
@@ -173,7 +175,7 @@ export const applierRegistrationCases: ConformanceCase[] = [
       const serialStore = await ctx.open();
       const outcome = (p: Promise<unknown>) =>
         p.then(
-          (r) => JSON.stringify(r),
+          (r) => JSON.stringify(kindAndEffect(r as ApplyResult)),
           (e: unknown) => `halt:${(e as { cause?: { code?: string } }).cause?.code ?? String(e)}`,
         );
       const concurrent = await withApplier(concurrentStore, (a) =>
@@ -209,7 +211,7 @@ export const applierRegistrationCases: ConformanceCase[] = [
           { entry: reg(NODE_A, 4), index: 3n },
         ]);
         deepStrictEqual(
-          results.map((r) => r.effect),
+          results.map(effectOf),
           ['inserted', 'advanced', 'replayed'],
         );
         strictEqual(store.calls.write - writes, 1, 'a group commits with exactly one write');
@@ -298,7 +300,7 @@ export const applierRegistrationCases: ConformanceCase[] = [
       await withApplier(second, async (a) => {
         await rejectsWithCode(a.applyEntry(reg(NODE_A, 3)), ErrorCode.LOCAL_EPOCH_ROLLBACK, 'rollback after reopen');
         await rejectsWithCode(a.applyEntry(reg(NODE_B, 9)), ErrorCode.NODE_ID_COLLISION, 'collision after reopen');
-        deepStrictEqual((await a.applyEntry(reg(NODE_A, 4))).effect, 'replayed');
+        deepStrictEqual(effectOf(await a.applyEntry(reg(NODE_A, 4))), 'replayed');
       });
       deepStrictEqual(await rowOf(second, { dekId: 1, fullNodeId: NODE_A }), { fullNodeId: NODE_A, firstSeenEpoch: 4, lastSeenEpoch: 4 });
     },

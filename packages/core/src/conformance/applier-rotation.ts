@@ -1,4 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from 'node:assert/strict';
+import { effectOf, kindAndEffect } from './result-view.js';
 import { encodeBootstrap } from '../codec/bootstrap.js';
 import { REGISTRY_PREFIX } from '../codec/registry-key.js';
 import { Purpose, RotationSubtag } from '../codec/rotation.js';
@@ -116,7 +117,7 @@ export const applierRotationCases: ConformanceCase[] = [
           ErrorCode.KEK_NOT_CONFIGURED,
           'raft cutover without a KEK',
         );
-        deepStrictEqual((await a.applyEntry(regEntry(1, W1, 2), 12n)).effect, 'advanced');
+        deepStrictEqual(effectOf(await a.applyEntry(regEntry(1, W1, 2), 12n)), 'advanced');
       });
     },
   },
@@ -130,14 +131,14 @@ export const applierRotationCases: ConformanceCase[] = [
       const raft4 = await wrapNewDek(kek);
       await withBootstrapped(store, kek, async (a) => {
         let writes = store.calls.write;
-        deepStrictEqual(await a.applyEntry(rotateDekEntry(3, Purpose.STORAGE, storage3, W1, 2), 11n), {
+        deepStrictEqual(kindAndEffect(await a.applyEntry(rotateDekEntry(3, Purpose.STORAGE, storage3, W1, 2), 11n)), {
           kind: 'rotation',
           effect: 'rotated',
         });
         strictEqual(store.calls.write - writes, 1, 'a rotation commits with exactly one write');
         deepStrictEqual(a.state.active, { storage: 3, raft: 2 });
         writes = store.calls.write;
-        deepStrictEqual(await a.applyEntry(rotateDekEntry(4, Purpose.RAFT, raft4, W2, 7), 12n), { kind: 'rotation', effect: 'rotated' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(rotateDekEntry(4, Purpose.RAFT, raft4, W2, 7), 12n)), { kind: 'rotation', effect: 'rotated' });
         strictEqual(store.calls.write - writes, 1, 'a rotation commits with exactly one write');
         const s = a.state;
         deepStrictEqual(s.active, { storage: 3, raft: 4 });
@@ -154,7 +155,7 @@ export const applierRotationCases: ConformanceCase[] = [
   },
   {
     group,
-    name: 'rotate DEK › a proposer registering under another DEK halts with ERR_FSM_WIRE_MALFORMED and changes nothing (cutovers too)',
+    name: 'rotate DEK › a proposer registering under another DEK halts with ERR_ENTRY_INVALID and changes nothing (cutovers too)',
     async run(ctx) {
       const kek = newKek();
       const store = await ctx.open();
@@ -164,7 +165,7 @@ export const applierRotationCases: ConformanceCase[] = [
           a,
           rotateDekEntry(3, Purpose.STORAGE, await wrapNewDek(kek), W1, 2, 1),
           11n,
-          ErrorCode.FSM_WIRE_MALFORMED,
+          ErrorCode.ENTRY_INVALID,
           'rotation to 3, proposer under 1',
         );
         await haltsAndChangesNothing(
@@ -172,7 +173,7 @@ export const applierRotationCases: ConformanceCase[] = [
           a,
           cutoverEntry(STORAGE_ENV, 1, W1, 2, { proposer: { dekId: 2, fullNodeId: W1, localEpoch: 2 } }),
           11n,
-          ErrorCode.FSM_WIRE_MALFORMED,
+          ErrorCode.ENTRY_INVALID,
           'storage cutover, proposer under 2',
         );
         await haltsAndChangesNothing(
@@ -180,7 +181,7 @@ export const applierRotationCases: ConformanceCase[] = [
           a,
           cutoverEntry(RAFT_ENV, 2, W1, 2, { proposer: { dekId: 1, fullNodeId: W1, localEpoch: 2 } }),
           11n,
-          ErrorCode.FSM_WIRE_MALFORMED,
+          ErrorCode.ENTRY_INVALID,
           'raft cutover, proposer under 1',
         );
       });
@@ -210,13 +211,13 @@ export const applierRotationCases: ConformanceCase[] = [
           ErrorCode.KEK_MISMATCH,
           'a DEK wrapped by another KEK',
         );
-        deepStrictEqual((await a.applyEntry(rotateDekEntry(3, Purpose.STORAGE, wrapped, W1, 2), 11n)).effect, 'rotated');
+        deepStrictEqual(effectOf(await a.applyEntry(rotateDekEntry(3, Purpose.STORAGE, wrapped, W1, 2), 11n)), 'rotated');
       });
     },
   },
   {
     group,
-    name: 'rotate DEK › an empty wrapped DEK halts with ERR_FSM_WIRE_MALFORMED and changes nothing',
+    name: 'rotate DEK › an empty wrapped DEK halts with ERR_ENTRY_INVALID and changes nothing',
     async run(ctx) {
       const kek = newKek();
       const store = await ctx.open();
@@ -226,7 +227,7 @@ export const applierRotationCases: ConformanceCase[] = [
           a,
           rotateDekEntry(3, Purpose.STORAGE, new Uint8Array(0), W1, 2),
           11n,
-          ErrorCode.FSM_WIRE_MALFORMED,
+          ErrorCode.ENTRY_INVALID,
           'rotation without a DEK',
         );
       });
@@ -271,7 +272,7 @@ export const applierRotationCases: ConformanceCase[] = [
       await withBootstrapped(store, kek, async (a) => {
         store.plan = { operation: 'write', nth: store.calls.write + 1, mode: 'once' };
         await haltsAndChangesNothing(store, a, entry, 11n, ErrorCode.STORE_IO, 'rotation over a failing write');
-        deepStrictEqual((await a.applyEntry(entry, 11n)).effect, 'rotated');
+        deepStrictEqual(effectOf(await a.applyEntry(entry, 11n)), 'rotated');
         deepStrictEqual(a.keyIds(), [1, 2, 3]);
         await storedStateIsHeld(store, a, 'after the retry');
       });
@@ -290,9 +291,10 @@ export const applierRotationCases: ConformanceCase[] = [
         // A later rotation retired DEK 3; its replay must not make it active again.
         await a.applyEntry(rotateDekEntry(4, Purpose.STORAGE, await wrapNewDek(kek), W1, 3), 12n);
         const before = await observe(store, a);
-        deepStrictEqual(await a.applyEntry(entry, 11n), { kind: 'rotation', effect: 'replayed' });
-        await unchanged(store, a, before, 'a replay at a lower index');
-        deepStrictEqual(await a.applyEntry(entry, 13n), { kind: 'rotation', effect: 'replayed' });
+        deepStrictEqual(await a.applyEntry(entry, 11n), { kind: 'already-applied', index: 11n });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(entry)), { kind: 'rotation', effect: 'replayed' });
+        await unchanged(store, a, before, 'a replay at a lower index, and one without an index');
+        deepStrictEqual(kindAndEffect(await a.applyEntry(entry, 13n)), { kind: 'rotation', effect: 'replayed' });
         await onlyIndexRaised(store, a, before, 13n, 'a replay at a higher index');
         await haltsAndChangesNothing(
           store,
@@ -329,7 +331,7 @@ export const applierRotationCases: ConformanceCase[] = [
       const store = new FaultyStore(await ctx.open());
       await withBootstrapped(store, kek, async (a) => {
         const writes = store.calls.write;
-        deepStrictEqual(await a.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 4), 15n), { kind: 'rotation', effect: 'enabled' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 4), 15n)), { kind: 'rotation', effect: 'enabled' });
         strictEqual(store.calls.write - writes, 1, 'a cutover commits with exactly one write');
         strictEqual(a.state.storageEnvelopeActive, true);
         strictEqual(a.state.storageEnvelopeCutoverIndex, 15n);
@@ -346,7 +348,7 @@ export const applierRotationCases: ConformanceCase[] = [
   },
   {
     group,
-    name: 'storage envelope › a wrapped DEK or the raft purpose halts with ERR_FSM_WIRE_MALFORMED and changes nothing',
+    name: 'storage envelope › a wrapped DEK or the raft purpose halts with ERR_ENTRY_INVALID and changes nothing',
     async run(ctx) {
       const kek = newKek();
       const store = await ctx.open();
@@ -356,7 +358,7 @@ export const applierRotationCases: ConformanceCase[] = [
           a,
           cutoverEntry(STORAGE_ENV, 1, W1, 2, { wrapped: await wrapNewDek(kek) }),
           11n,
-          ErrorCode.FSM_WIRE_MALFORMED,
+          ErrorCode.ENTRY_INVALID,
           'storage cutover with a DEK',
         );
         await haltsAndChangesNothing(
@@ -364,7 +366,7 @@ export const applierRotationCases: ConformanceCase[] = [
           a,
           cutoverEntry(STORAGE_ENV, 1, W1, 2, { purpose: Purpose.RAFT }),
           11n,
-          ErrorCode.FSM_WIRE_MALFORMED,
+          ErrorCode.ENTRY_INVALID,
           'storage cutover with the raft purpose',
         );
       });
@@ -379,18 +381,19 @@ export const applierRotationCases: ConformanceCase[] = [
       await withBootstrapped(store, kek, async (a) => {
         await a.applyEntry(rotateDekEntry(3, Purpose.STORAGE, await wrapNewDek(kek), W1, 2), 11n);
         let before = await observe(store, a);
-        deepStrictEqual(await a.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 5), 12n), { kind: 'rotation', effect: 'stale' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 5), 12n)), { kind: 'rotation', effect: 'stale' });
         await onlyIndexRaised(store, a, before, 12n, 'a cutover naming retired DEK 1');
         await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W1, 2), 13n);
         before = await observe(store, a);
-        deepStrictEqual(await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W2, 6), 14n), { kind: 'rotation', effect: 'already-enabled' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W2, 6), 14n)), { kind: 'rotation', effect: 'already-enabled' });
         await onlyIndexRaised(store, a, before, 14n, 'a second cutover');
         before = await observe(store, a);
         const writes = store.calls.write;
-        deepStrictEqual((await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W2, 6), 9n)).effect, 'already-enabled');
-        deepStrictEqual((await a.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 6), 9n)).effect, 'stale');
-        strictEqual(store.calls.write, writes, 'no-ops at a lower index write nothing');
-        await unchanged(store, a, before, 'no-ops at a lower index');
+        deepStrictEqual(effectOf(await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W2, 6), 9n)), 'already-applied');
+        deepStrictEqual(effectOf(await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W2, 6))), 'already-enabled');
+        deepStrictEqual(effectOf(await a.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 6))), 'stale');
+        strictEqual(store.calls.write, writes, 'no-ops at a lower index, or without one, write nothing');
+        await unchanged(store, a, before, 'no-ops at a lower index, or without one');
         strictEqual(a.state.storageEnvelopeCutoverIndex, 13n, 'the cutover index is the first cutover’s');
       });
       strictEqual(await rowOf(store, 3, W2), undefined, 'a no-op cutover registers no proposer');
@@ -408,7 +411,7 @@ export const applierRotationCases: ConformanceCase[] = [
         kek,
         async (a) => {
           const writes = store.calls.write;
-          deepStrictEqual(await a.applyEntry(cutoverEntry(RAFT_ENV, 2, W3, 3), 20n), { kind: 'rotation', effect: 'enabled' });
+          deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(RAFT_ENV, 2, W3, 3), 20n)), { kind: 'rotation', effect: 'enabled' });
           strictEqual(store.calls.write - writes, 1, 'a cutover commits with exactly one write');
           strictEqual(a.state.raftEnvelopeCutoverIndex, 20n);
           strictEqual(a.state.raftAppliedIndex, 20n);
@@ -423,7 +426,7 @@ export const applierRotationCases: ConformanceCase[] = [
   },
   {
     group,
-    name: 'raft envelope › a wrapped DEK, the storage purpose, or a zero or missing raft index halts with ERR_FSM_WIRE_MALFORMED and changes nothing',
+    name: 'raft envelope › a wrapped DEK, the storage purpose, or a zero or missing raft index halts with ERR_ENTRY_INVALID and changes nothing',
     async run(ctx) {
       const kek = newKek();
       const store = await ctx.open();
@@ -437,7 +440,7 @@ export const applierRotationCases: ConformanceCase[] = [
             a,
             cutoverEntry(RAFT_ENV, 2, W1, 2, { wrapped: await wrapNewDek(kek) }),
             11n,
-            ErrorCode.FSM_WIRE_MALFORMED,
+            ErrorCode.ENTRY_INVALID,
             'raft cutover with a DEK',
           );
           await haltsAndChangesNothing(
@@ -445,7 +448,7 @@ export const applierRotationCases: ConformanceCase[] = [
             a,
             cutoverEntry(RAFT_ENV, 2, W1, 2, { purpose: Purpose.STORAGE }),
             11n,
-            ErrorCode.FSM_WIRE_MALFORMED,
+            ErrorCode.ENTRY_INVALID,
             'raft cutover with the storage purpose',
           );
           await haltsAndChangesNothing(
@@ -453,7 +456,7 @@ export const applierRotationCases: ConformanceCase[] = [
             a,
             cutoverEntry(RAFT_ENV, 2, W1, 2),
             0n,
-            ErrorCode.FSM_WIRE_MALFORMED,
+            ErrorCode.ENTRY_INVALID,
             'raft cutover at index 0',
           );
           await haltsAndChangesNothing(
@@ -461,7 +464,7 @@ export const applierRotationCases: ConformanceCase[] = [
             a,
             cutoverEntry(RAFT_ENV, 2, W1, 2),
             undefined,
-            ErrorCode.FSM_WIRE_MALFORMED,
+            ErrorCode.ENTRY_INVALID,
             'raft cutover without an index',
           );
           deepStrictEqual(rec.calls, [], 'onRaftKeyInstalled is not called for a refused entry');
@@ -483,7 +486,7 @@ export const applierRotationCases: ConformanceCase[] = [
         async (a) => {
           await a.applyEntry(rotateDekEntry(3, Purpose.RAFT, await wrapNewDek(kek), W1, 2), 11n);
           const before = await observe(store, a);
-          deepStrictEqual(await a.applyEntry(cutoverEntry(RAFT_ENV, 2, W2, 5), 12n), { kind: 'rotation', effect: 'stale' });
+          deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(RAFT_ENV, 2, W2, 5), 12n)), { kind: 'rotation', effect: 'stale' });
           await onlyIndexRaised(store, a, before, 12n, 'a cutover naming retired raft DEK 2');
           deepStrictEqual(rec.calls, []);
         },
@@ -505,13 +508,15 @@ export const applierRotationCases: ConformanceCase[] = [
         async (a) => {
           await a.applyEntry(cutover, 20n);
           let before = await observe(store, a);
-          deepStrictEqual(await a.applyEntry(cutover, 21n), { kind: 'rotation', effect: 'already-enabled' });
+          deepStrictEqual(kindAndEffect(await a.applyEntry(cutover, 21n)), { kind: 'rotation', effect: 'already-enabled' });
           await onlyIndexRaised(store, a, before, 21n, 'a replayed cutover');
           await a.applyEntry(rotateDekEntry(3, Purpose.RAFT, await wrapNewDek(kek), W1, 2), 22n);
           before = await observe(store, a);
-          // The replay names the retired raft DEK 2; the callback gets the key in effect now.
-          deepStrictEqual((await a.applyEntry(cutover, 20n)).effect, 'already-enabled');
+          // A re-delivery at or below the applied index changes nothing and calls nothing.
+          deepStrictEqual(effectOf(await a.applyEntry(cutover, 20n)), 'already-applied');
           await unchanged(store, a, before, 'a replayed cutover at a lower index');
+          // The replay names the retired raft DEK 2; the callback gets the key in effect now.
+          deepStrictEqual(effectOf(await a.applyEntry(cutover, 23n)), 'already-enabled');
           deepStrictEqual(rec.calls, ['20:2', '20:2', '22:3', '20:3']);
         },
         rec.options,
@@ -601,7 +606,7 @@ export const applierRotationCases: ConformanceCase[] = [
             { entry: regEntry(3, W3, 1), index: 5n },
           ]);
           deepStrictEqual(
-            results.map((r) => r.effect),
+            results.map(effectOf),
             ['bootstrapped', 'rotated', 'enabled', 'enabled', 'inserted'],
           );
           strictEqual(store.calls.write - writes, 1, 'the group commits with exactly one write');

@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { Applier } from '../applier/applier.js';
-import type { AppliedEvent } from '../applier/applier-options.js';
+import type { AppliedEvent } from '../applier/apply-result.js';
 import { applierBridge, type ApplierBridge } from '../applier/encryptor-bridge.js';
 import { nodeId16 } from '../codec/registry-key.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';

@@ -1,4 +1,4 @@
-import type { AppliedEvent } from '../applier/applier-options.js';
+import type { AppliedEvent } from '../applier/apply-result.js';
 import { encodeRegistration } from '../codec/registration.js';
 import { ErrorCode, KeyledgerError, reasonCode } from '../errors.js';
 
@@ -10,7 +10,7 @@ export type Verdict =
   | { kind: 'refused'; error: KeyledgerError; bumpAgain: boolean };
 
 /** What the log did at an index, as far as this node's registration under this DEK is concerned. */
-type Sighting = 'took-effect' | 'replayed' | 'superseded' | { halt: KeyledgerError };
+type Sighting = 'took-effect' | 'replayed' | 'superseded' | 'already-applied' | { halt: KeyledgerError };
 
 function rollback(message: string): Verdict {
   return { kind: 'refused', error: new KeyledgerError(ErrorCode.LOCAL_EPOCH_ROLLBACK, message), bumpAgain: true };
@@ -68,7 +68,12 @@ export class RegistrationGate {
       return;
     }
     if (event.index === undefined || event.index <= this.startIndex) return;
-    for (const r of event.result.registrations ?? []) {
+    if (event.result.kind === 'already-applied') {
+      // A re-delivery: whatever the entry there was, it applied before, so it is not this proposal.
+      if (!this.#sightings.has(event.index)) this.#sightings.set(event.index, 'already-applied');
+      return;
+    }
+    for (const r of event.result.registrations) {
       if (r.dekId !== this.dekId || r.fullNodeId !== this.nodeId || r.localEpoch < this.epoch) continue;
       const sighting: Sighting =
         r.localEpoch > this.epoch ? 'superseded' : r.effect === 'replayed' ? 'replayed' : 'took-effect';
@@ -90,6 +95,9 @@ export class RegistrationGate {
     }
     if (seen === 'replayed') {
       return rollback(`the registration at index ${index} applied as a replay: epoch ${this.epoch} of DEK ${this.dekId} was registered before, by an earlier life of this node`);
+    }
+    if (seen === 'already-applied') {
+      return rollback(`the entry at index ${index} was already applied: it cannot be this registration's first application`);
     }
     if (seen === 'superseded') {
       return rollback(`index ${index} registered a later epoch than ${this.epoch} for this node under DEK ${this.dekId}`);

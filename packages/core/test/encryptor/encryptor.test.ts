@@ -172,6 +172,18 @@ describe('registration gate', () => {
     expect(enc.epoch).toBe(8);
   });
 
+  it('a re-delivered (already-applied) entry at the index does not open the gate', async () => {
+    const cluster = await bootstrappedLog();
+    const a = await replica(cluster, NODE_A);
+    const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
+    const entry = enc.registration();
+    const other = cluster.log.propose(regEntry(1, NODE_B, 5));
+    await cluster.log.catchUp(a.applier);
+    await expect(a.applier.applyEntry(entry, other)).resolves.toMatchObject({ kind: 'already-applied' });
+    await rejectsWith(enc.registered(other), ErrorCode.LOCAL_EPOCH_ROLLBACK);
+    expect(enc.epoch).toBe(3);
+  });
+
   it('an entry at the index that is not this registration: ERR_WRITER_NOT_REGISTERED', async () => {
     const cluster = await bootstrappedLog();
     const a = await replica(cluster, NODE_A);
