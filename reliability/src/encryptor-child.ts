@@ -53,7 +53,7 @@ export async function main([name, work, openFirstArg]: string[]): Promise<void> 
   if (!isStoreName(name)) throw new TypeError(`unknown store ${name}`);
   const logPath = join(work, 'log');
   const store = await openStore(name, join(work, 'store'));
-  const applier = await Applier.open(store, { kek: await FileKek.open(join(work, 'kek')), localNodeId: NODE_ID });
+  const applier = await Applier.open(store, { kek: await FileKek.open(join(work, 'kek')) });
   // Open before catching up only on a bootstrapped store: a host applies the bootstrap first.
   if (openFirstArg !== '1' || applier.state.active.storage === 0) await catchUp(applier, logPath);
   writeSync(1, 'opening\n');

@@ -15,14 +15,6 @@ export interface ApplierOptions {
    * so it may run again when an entry is retried: make it idempotent. If it throws, the entry halts.
    */
   onRaftKeyInstalled?: (cutoverIndex: bigint, dekId: number) => void | Promise<void>;
-  /**
-   * This replica's full node id, when an Encryptor writes from it. A bootstrap or DEK rotation
-   * that names this node (batch row, proposer) then starts the new key's `local_epoch` at the
-   * epoch it registered for it rather than 0, so the node's next Encryptor bumps past it instead
-   * of refusing with ERR_LOCAL_EPOCH_ROLLBACK: elastickv's `WithLocalEpoch` carry-over
-   * (docs/design.md, section 'Encryptor').
-   */
-  localNodeId?: bigint;
 }
 
 /** One entry of a group commit. */

@@ -71,9 +71,9 @@ export async function applyBootstrap(
     raftDek?.fill(0);
   }
   const created = createdAt(options);
-  const storageEpoch = startingLocalEpoch(options, b.storageDekId, b.registrations);
+  const storageEpoch = startingLocalEpoch(b.storageDekId, b.registrations);
   let next = withKey(s, b.storageDekId, { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: storageEpoch });
-  const raftEpoch = startingLocalEpoch(options, b.raftDekId, b.registrations);
+  const raftEpoch = startingLocalEpoch(b.raftDekId, b.registrations);
   next = withKey(next, b.raftDekId, { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: raftEpoch });
   next = raiseAppliedIndex(withState(next, { active: { storage: b.storageDekId, raft: b.raftDekId } }), index);
   txn.setState(next);

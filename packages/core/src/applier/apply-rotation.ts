@@ -84,7 +84,7 @@ async function rotateDek(txn: EntryTxn, rot: Rotation, proposer: Uint8Array, ind
     dek.fill(0);
   }
   const created = createdAt(options);
-  let next = withKey(s, rot.dekId, { purpose, wrapped: rot.wrapped, created, localEpoch: startingLocalEpoch(options, rot.dekId, [rot.proposer]) });
+  let next = withKey(s, rot.dekId, { purpose, wrapped: rot.wrapped, created, localEpoch: startingLocalEpoch(rot.dekId, [rot.proposer]) });
   next = withState(next, { active: { ...next.active, [purpose]: rot.dekId } });
   txn.setState(raiseAppliedIndex(next, index));
   const registrations = [applyRegistration(txn, proposer)];

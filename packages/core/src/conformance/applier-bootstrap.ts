@@ -185,8 +185,9 @@ export const applierBootstrapCases: ConformanceCase[] = [
         strictEqual(s.storageEnvelopeActive, false);
         strictEqual(s.raftEnvelopeCutoverIndex, 0n);
         const created = FIXED_NOW.toISOString();
-        deepStrictEqual(s.keys.get(1), { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: 0 });
-        deepStrictEqual(s.keys.get(2), { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: 0 });
+        // Each key starts at the highest epoch the batch registers under it (docs/design.md, section 'Encryptor').
+        deepStrictEqual(s.keys.get(1), { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: 1 });
+        deepStrictEqual(s.keys.get(2), { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: 1 });
         await storedStateIsHeld(store, a, 'after bootstrap');
       });
       for (const r of b.registrations) {

@@ -143,8 +143,9 @@ export const applierRotationCases: ConformanceCase[] = [
         const s = a.state;
         deepStrictEqual(s.active, { storage: 3, raft: 4 });
         deepStrictEqual([...s.keys.keys()], [1, 2, 3, 4], 'old keys are kept');
-        deepStrictEqual(s.keys.get(3), { purpose: 'storage', wrapped: storage3, created: FIXED_NOW.toISOString(), localEpoch: 0 });
-        deepStrictEqual(s.keys.get(4), { purpose: 'raft', wrapped: raft4, created: FIXED_NOW.toISOString(), localEpoch: 0 });
+        // A new key starts at the epoch its rotation registers for the proposer (docs/design.md, section 'Encryptor').
+        deepStrictEqual(s.keys.get(3), { purpose: 'storage', wrapped: storage3, created: FIXED_NOW.toISOString(), localEpoch: 2 });
+        deepStrictEqual(s.keys.get(4), { purpose: 'raft', wrapped: raft4, created: FIXED_NOW.toISOString(), localEpoch: 7 });
         strictEqual(s.raftAppliedIndex, 12n);
         deepStrictEqual(a.keyIds(), [1, 2, 3, 4]);
         await storedStateIsHeld(store, a, 'after two rotations');

@@ -27,7 +27,7 @@ describe('Encryptor.open', () => {
   it('bumps keys[<id>].local_epoch durably before it returns: a fresh applier on the store reads it', async () => {
     const cluster = await bootstrappedLog();
     const { store, applier } = await replica(cluster, NODE_A);
-    // The bootstrap named NODE_A at epoch 1: the carry-over starts its local_epoch there.
+    // The bootstrap named its writers at epoch 1: the carry-over starts the key's local_epoch there.
     expect(await storedEpoch(store, 1)).toBe(1);
     const enc = await Encryptor.open(applier, { nodeId: NODE_A, purpose: 'storage' });
     expect(enc.epoch).toBe(2);
@@ -55,15 +55,24 @@ describe('Encryptor.open', () => {
     const cluster = await bootstrappedLog();
     const { store, applier } = await replica(cluster, NODE_A_TWIN);
     await rejectsWith(Encryptor.open(applier, { nodeId: NODE_A_TWIN, purpose: 'storage' }), ErrorCode.NODE_ID_COLLISION);
-    expect(await storedEpoch(store, 1)).toBe(0);
+    expect(await storedEpoch(store, 1)).toBe(1);
   });
 
-  it('refuses a state restored behind its registry (ERR_LOCAL_EPOCH_ROLLBACK) and an exhausted epoch (ERR_LOCAL_EPOCH_EXHAUSTED)', async () => {
+  it('refuses a state restored behind its registry (ERR_LOCAL_EPOCH_ROLLBACK), writing nothing', async () => {
     const cluster = await bootstrappedLog();
-    // No carry-over: the key starts at 0 while the bootstrap registered NODE_A at 1.
-    const plain = await replica(cluster, NODE_A, new MemoryRegistryStore(), { localNodeId: undefined });
-    await rejectsWith(Encryptor.open(plain.applier, { nodeId: NODE_A, purpose: 'storage' }), ErrorCode.LOCAL_EPOCH_ROLLBACK);
-    expect(await storedEpoch(plain.store, 1)).toBe(0);
+    const a = await replica(cluster, NODE_A);
+    const oldState = (await a.store.get(STATE_KEY))!;
+    const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
+    const index = cluster.log.propose(enc.registration());
+    await cluster.log.catchUp(a.applier);
+    await enc.registered(index);
+    await enc.close();
+    await a.applier.close();
+    // An old state record imported over a newer registry (an old keys.json, say).
+    await a.store.write([{ key: STATE_KEY, value: oldState }]);
+    const reopened = await Applier.open(a.store, { kek: cluster.kek });
+    await rejectsWith(Encryptor.open(reopened, { nodeId: NODE_A, purpose: 'storage' }), ErrorCode.LOCAL_EPOCH_ROLLBACK);
+    expect(await storedEpoch(a.store, 1)).toBe(1);
     cluster.log.propose(regEntry(1, NODE_B, 0xffff));
     const b = await replica(cluster, NODE_B);
     await rejectsWith(Encryptor.open(b.applier, { nodeId: NODE_B, purpose: 'storage' }), ErrorCode.LOCAL_EPOCH_ROLLBACK);
@@ -129,7 +138,7 @@ describe('registration gate', () => {
     await first.close();
     await a.applier.close();
     // Disk restored from the backup: state and registry rolled back together; the guard passes.
-    const restored = await Applier.open(old, { kek: cluster.kek, localNodeId: NODE_A });
+    const restored = await Applier.open(old, { kek: cluster.kek });
     const second = await Encryptor.open(restored, { nodeId: NODE_A, purpose: 'storage' });
     expect(second.epoch).toBe(2); // the epoch its previous life used
     const i2 = cluster.log.propose(second.registration());
@@ -163,7 +172,7 @@ describe('registration gate', () => {
     const old = await backup(a.store);
     cluster.log.propose(regEntry(1, NODE_A, 7)); // an earlier life registered epoch 7
     await a.applier.close();
-    const restored = await Applier.open(old, { kek: cluster.kek, localNodeId: NODE_A });
+    const restored = await Applier.open(old, { kek: cluster.kek });
     const enc = await Encryptor.open(restored, { nodeId: NODE_A, purpose: 'storage' });
     const index = cluster.log.propose(enc.registration());
     const gate = enc.registered(index);
@@ -210,8 +219,9 @@ describe('registration gate', () => {
     await rejectsWith(enc.encrypt(text('v'), text('k')), ErrorCode.WRITER_NOT_REGISTERED);
     await enc.ready();
     expect(enc.dekId).toBe(3);
-    expect(enc.epoch).toBe(1);
-    expect(await storedEpoch(a.store, 3)).toBe(1);
+    // The rotation named NODE_B at epoch 4: the key starts there, and NODE_A bumps past it.
+    expect(enc.epoch).toBe(5);
+    expect(await storedEpoch(a.store, 3)).toBe(5);
     const i2 = cluster.log.propose(enc.registration());
     await cluster.log.catchUp(a.applier);
     await enc.registered(i2);
@@ -221,7 +231,7 @@ describe('registration gate', () => {
     expect(new TextDecoder().decode(await enc.decrypt(before, text('k')))).toBe('old');
   });
 
-  it('a rotation proposer opens after a restart without a rollback refusal (carry-over)', async () => {
+  it('a rotation proposer opens after a restart without a rollback refusal (carry-over: the key starts at the named epoch)', async () => {
     const cluster = await bootstrappedLog();
     const wrapped = await cluster.kek.wrap(new Uint8Array(32).fill(7));
     cluster.log.propose(

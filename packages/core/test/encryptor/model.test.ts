@@ -68,7 +68,7 @@ async function stop(w: World): Promise<void> {
 }
 
 async function ensureApplier(w: World): Promise<Applier> {
-  w.applier ??= await Applier.open(w.disk.store, { kek: w.kek, localNodeId: NODE_A });
+  w.applier ??= await Applier.open(w.disk.store, { kek: w.kek });
   return w.applier;
 }
 
