@@ -16,7 +16,7 @@ const NODE = 0x9f3c21d45e100a01n;
 const CONTEXT = new TextEncoder().encode('bench/record-key');
 
 /** Bytes sealed per scenario and round: the same work for every size, at least 50 ops. */
-const opsFor = (size, cfg) => Math.max(50, Math.round((cfg.mode === 'quick' ? 2 : 16) * 2 ** 20 / size / 4) * 4);
+const opsFor = (size, cfg) => Math.max(50, Math.round(((cfg.mode === 'quick' ? 2 : 16) * 2 ** 20) / size / 4) * 4);
 
 /** A store bootstrapped with fresh keys (recorded for the key-hygiene check), its applier and next index. */
 async function bootstrapped(store) {
@@ -26,7 +26,13 @@ async function bootstrapped(store) {
   keyMaterial.push(kekBytes, dek, raftDek);
   const kek = FileKek.fromBytes(kekBytes, 'bench-encryptor');
   const applier = await Applier.open(store, { kek });
-  const entry = encodeBootstrap({ storageDekId: 1, storageWrapped: await kek.wrap(dek), raftDekId: 2, raftWrapped: await kek.wrap(raftDek), registrations: [] });
+  const entry = encodeBootstrap({
+    storageDekId: 1,
+    storageWrapped: await kek.wrap(dek),
+    raftDekId: 2,
+    raftWrapped: await kek.wrap(raftDek),
+    registrations: [],
+  });
   await applier.applyEntry(entry, 1n);
   return { applier, dek, next: 2n };
 }
@@ -94,7 +100,9 @@ async function throughput(cfg, log) {
       encryptOverRaw: median(s.encrypt) / median(s.rawEncrypt),
       decryptOverRaw: median(s.decrypt) / median(s.rawDecrypt),
     };
-    log(`encryptor: ${size} B × ${n} per round: encrypt ${(out[size].encryptOverRaw).toFixed(2)}× raw, decrypt ${(out[size].decryptOverRaw).toFixed(2)}× raw`);
+    log(
+      `encryptor: ${size} B × ${n} per round: encrypt ${(out[size].encryptOverRaw).toFixed(2)}× raw, decrypt ${(out[size].decryptOverRaw).toFixed(2)}× raw`,
+    );
   }
   await enc.close();
   await ctx.applier.close();
@@ -117,7 +125,8 @@ async function openTimes(cfg, backends, log) {
       await enc.close();
       if (r >= 0) samples.push(ms);
     }
-    if (ctx.applier.state.keys.get(1).localEpoch !== cfg.openRounds + 1) throw new Error('Encryptor.open: the epoch was not bumped once per open');
+    if (ctx.applier.state.keys.get(1).localEpoch !== cfg.openRounds + 1)
+      throw new Error('Encryptor.open: the epoch was not bumped once per open');
     out[backend] = figure(samples, 'ms');
     log(`encryptor: Encryptor.open on ${backend}: ${median(samples).toFixed(2)} ms`);
     await ctx.applier.close();
@@ -134,14 +143,21 @@ export async function benchEncryptor(cfg, backends, log) {
 /** The figures as text rows, and whether the 1 KiB encrypt target is met. */
 export function encryptorTable(e) {
   const int = (x) => Math.round(x).toLocaleString('en');
-  const lines = ['Encryptor vs raw node:crypto AES-256-GCM (random nonce), medians', 'size      encrypt ops/s (raw)          ratio   decrypt ops/s (raw)          ratio'];
+  const lines = [
+    'Encryptor vs raw node:crypto AES-256-GCM (random nonce), medians',
+    'size      encrypt ops/s (raw)          ratio   decrypt ops/s (raw)          ratio',
+  ];
   for (const size of ENCRYPTOR_SIZES) {
     const t = e.throughput[size];
     lines.push(
       `${String(size).padEnd(8)}  ${`${int(t.encrypt.median)} (${int(t.rawEncrypt.median)})`.padEnd(27)}  ${t.encryptOverRaw.toFixed(2).padStart(5)}   ${`${int(t.decrypt.median)} (${int(t.rawDecrypt.median)})`.padEnd(27)}  ${t.decryptOverRaw.toFixed(2).padStart(5)}`,
     );
   }
-  lines.push(`Encryptor.open (one durable write): ${Object.entries(e.open).map(([b, f]) => `${b} ${f.median.toFixed(2)} ms`).join(', ')}`);
+  lines.push(
+    `Encryptor.open (one durable write): ${Object.entries(e.open)
+      .map(([b, f]) => `${b} ${f.median.toFixed(2)} ms`)
+      .join(', ')}`,
+  );
   const ratio = e.throughput[1024].encryptOverRaw;
   const met = ratio >= ENCRYPT_1KIB_TARGET;
   lines.push(`target: encrypt 1 KiB ≥ ${ENCRYPT_1KIB_TARGET}× raw: ${ratio.toFixed(2)}× ${met ? 'met' : 'MISSED'}`);

@@ -11,7 +11,10 @@ interface Node {
 
 const text = (s: string) => new TextEncoder().encode(s);
 const prefix = (sealed: Uint8Array) => Buffer.from(decodeEnvelope(sealed).nonce.subarray(0, 4)).toString('hex');
-const count = (sealed: Uint8Array) => decodeEnvelope(sealed).nonce.subarray(4).reduce((n, b) => n * 256 + b, 0);
+const count = (sealed: Uint8Array) =>
+  decodeEnvelope(sealed)
+    .nonce.subarray(4)
+    .reduce((n, b) => n * 256 + b, 0);
 
 /**
  * The demo's Encryptor part (docs/design.md, section 'Encryptor'): n1, n2 and n3 each hold a
@@ -23,7 +26,7 @@ export async function encryptorDemo(kek: Kek, scenario: DemoScenario, c: Colors)
   // stores (no Encryptor bumped their epochs), so a store holding them would look restored and
   // refuse to open: the nodes replicate the keys and cutovers, and register through their Encryptors.
   const log: LogEntry[] = scenario.log.filter((e) => e.entry[0] !== 0x03);
-  let next = log.reduce((m, e) => (e.index > m ? e.index : m), 0n) + 1n;
+  let next = (log.at(-1)?.index ?? 0n) + 1n; // the log is in index order
   const catchUp = async (node: Node) => {
     for (const e of log) if (e.index > node.applier.appliedIndex) await node.applier.applyEntry(e.entry, e.index);
   };
@@ -56,7 +59,9 @@ export async function encryptorDemo(kek: Kek, scenario: DemoScenario, c: Colors)
     const after = await life(node, 2);
     sample ??= after[0];
     const show = (s: Uint8Array[]) => `${prefix(s[0]!)} ‖ write_count ${count(s[0]!)}..${count(s.at(-1)!)}`;
-    lines.push(`  ${node.name} ${c.dim(`0x${NODES[node.name].toString(16).padStart(16, '0')}`)}  nonces ${show(before)}   restart → ${show(after)}`);
+    lines.push(
+      `  ${node.name} ${c.dim(`0x${NODES[node.name].toString(16).padStart(16, '0')}`)}  nonces ${show(before)}   restart → ${show(after)}`,
+    );
   }
   const reader = nodes[1]!;
   const opened = new TextDecoder().decode(await decryptEnvelope(reader.applier, sample!, { context: text('n1/0') }));

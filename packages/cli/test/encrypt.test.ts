@@ -84,13 +84,19 @@ describe('keyledger encrypt / decrypt', () => {
 describe('keyledger demo › Encryptor', () => {
   it('each node encrypts, restarts and encrypts under a fresh epoch; a value opens on another replica', async () => {
     const demo = await runDemo(await tempDir());
-    for (const [name, slot] of [['n1', '0a01'], ['n2', '0b02'], ['n3', '0c03']]) {
+    for (const [name, slot] of [
+      ['n1', '0a01'],
+      ['n2', '0b02'],
+      ['n3', '0c03'],
+    ]) {
       const line = demo.stdout.split('\n').find((l) => l.trimStart().startsWith(`${name} 0x`));
       expect(line, `${name}'s line`).toBeDefined();
       const m = new RegExp(`nonces ${slot}(\\w{4}) ‖ write_count 1\\.\\.3 +restart → ${slot}(\\w{4}) ‖ write_count 1\\.\\.2`).exec(line!);
       expect(m, line).not.toBeNull();
       expect(Number.parseInt(m![2]!, 16)).toBe(Number.parseInt(m![1]!, 16) + 1);
     }
-    expect(demo.stdout).toContain(`n1's "value 0 of n1" opens on n2's replica; under another record's context it is refused with ERR_INTEGRITY`);
+    expect(demo.stdout).toContain(
+      `n1's "value 0 of n1" opens on n2's replica; under another record's context it is refused with ERR_INTEGRITY`,
+    );
   });
 });

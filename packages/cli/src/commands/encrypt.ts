@@ -34,7 +34,7 @@ function purposeOf(text: string): KeyPurpose {
 
 function nodeIdOf(text: string | undefined): bigint {
   if (text === undefined || !/^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
-    throw new CliError('--node-id must be this node\'s full node id, a u64 in decimal or 0x-hex');
+    throw new CliError("--node-id must be this node's full node id, a u64 in decimal or 0x-hex");
   }
   return BigInt(text);
 }
@@ -92,7 +92,9 @@ export async function runEncrypt(options: EncryptOptions): Promise<number> {
       }
       const out = await enc.encrypt(plaintext, new TextEncoder().encode(options.context ?? ''));
       const nonce = decodeEnvelope(out).nonce;
-      stderr.line(`node ${hex(nodeId, 16)} DEK ${enc.dekId} epoch ${enc.epoch}: nonce prefix ${Buffer.from(nonce.subarray(0, 4)).toString('hex')}`);
+      stderr.line(
+        `node ${hex(nodeId, 16)} DEK ${enc.dekId} epoch ${enc.epoch}: nonce prefix ${Buffer.from(nonce.subarray(0, 4)).toString('hex')}`,
+      );
       await enc.close();
       return out;
     } finally {

@@ -72,7 +72,8 @@ export class Applier {
   #closing: Promise<void> | undefined;
 
   private constructor(token: symbol, store: RegistryStore, options: ApplierOptions, loaded: Loaded) {
-    if (token !== OPEN) throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'construct an applier with `await Applier.open(store, options)`');
+    if (token !== OPEN)
+      throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'construct an applier with `await Applier.open(store, options)`');
     this.#store = store;
     this.#options = options;
     this.#keystore = loaded.keystore;
@@ -91,7 +92,10 @@ export class Applier {
           const io = () => ({
             state: self.#state,
             get: (key: Uint8Array) => self.#store.get(key),
-            commitState: (next: EncryptionState) => self.#store.write([{ key: STATE_KEY, value: encodeState(next) }]).then(() => void (self.#state = next)),
+            commitState: async (next: EncryptionState) => {
+              await self.#store.write([{ key: STATE_KEY, value: encodeState(next) }]);
+              self.#state = next;
+            },
           });
           self.#pending.exclusive(() => task(io()).then(resolve, reject));
         }),

@@ -63,7 +63,13 @@ function raiseOnly(txn: EntryTxn, index: bigint | undefined): void {
   if (next !== txn.state) txn.setState(next);
 }
 
-async function rotateDek(txn: EntryTxn, rot: Rotation, proposer: Uint8Array, index: bigint | undefined, options: ApplierOptions): Promise<Applied> {
+async function rotateDek(
+  txn: EntryTxn,
+  rot: Rotation,
+  proposer: Uint8Array,
+  index: bigint | undefined,
+  options: ApplierOptions,
+): Promise<Applied> {
   if (rot.wrapped.length === 0) throw entryInvalid('a DEK rotation must carry a wrapped DEK');
   const purpose = purposeName(rot.purpose);
   const s = txn.state;

@@ -79,7 +79,11 @@ export class PendingCalls {
   #take(): PendingCall[] {
     let n = 1;
     let size = this.#queue[0]!.items.length;
-    while (n < this.#queue.length && this.#queue[n]!.exclusive === undefined && size + this.#queue[n]!.items.length <= MAX_COALESCED_ENTRIES) {
+    while (
+      n < this.#queue.length &&
+      this.#queue[n]!.exclusive === undefined &&
+      size + this.#queue[n]!.items.length <= MAX_COALESCED_ENTRIES
+    ) {
       size += this.#queue[n]!.items.length;
       n++;
     }

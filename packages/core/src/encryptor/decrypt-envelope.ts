@@ -18,7 +18,8 @@ export async function decryptEnvelope(
   const bridge = applierBridge(applier);
   const purpose = options.purpose ?? 'storage';
   const context = options.context ?? new Uint8Array(0);
-  if (purpose !== 'storage' && purpose !== 'raft') throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'purpose must be "storage" or "raft"');
+  if (purpose !== 'storage' && purpose !== 'raft')
+    throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'purpose must be "storage" or "raft"');
   if (!(context instanceof Uint8Array)) throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'context must be a Uint8Array');
   return openEnvelope(sealed, purpose, context, (id) => {
     const dek = bridge.dek(id);

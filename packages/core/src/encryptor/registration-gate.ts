@@ -75,8 +75,7 @@ export class RegistrationGate {
     }
     for (const r of event.result.registrations) {
       if (r.dekId !== this.dekId || r.fullNodeId !== this.nodeId || r.localEpoch < this.epoch) continue;
-      const sighting: Sighting =
-        r.localEpoch > this.epoch ? 'superseded' : r.effect === 'replayed' ? 'replayed' : 'took-effect';
+      const sighting: Sighting = r.localEpoch > this.epoch ? 'superseded' : r.effect === 'replayed' ? 'replayed' : 'took-effect';
       // A later sighting never replaces the first at one index (an entry applies once).
       if (!this.#sightings.has(event.index)) this.#sightings.set(event.index, sighting);
     }
@@ -94,7 +93,9 @@ export class RegistrationGate {
       return { kind: 'registered' };
     }
     if (seen === 'replayed') {
-      return rollback(`the registration at index ${index} applied as a replay: epoch ${this.epoch} of DEK ${this.dekId} was registered before, by an earlier life of this node`);
+      return rollback(
+        `the registration at index ${index} applied as a replay: epoch ${this.epoch} of DEK ${this.dekId} was registered before, by an earlier life of this node`,
+      );
     }
     if (seen === 'already-applied') {
       return rollback(`the entry at index ${index} was already applied: it cannot be this registration's first application`);
@@ -104,7 +105,13 @@ export class RegistrationGate {
     }
     if (seen !== undefined) {
       if (reasonCode(seen.halt) === ErrorCode.LOCAL_EPOCH_ROLLBACK) {
-        return { kind: 'refused', error: new KeyledgerError(ErrorCode.LOCAL_EPOCH_ROLLBACK, `the registration at index ${index} halted: ${seen.halt.message}`, { cause: seen.halt }), bumpAgain: true };
+        return {
+          kind: 'refused',
+          error: new KeyledgerError(ErrorCode.LOCAL_EPOCH_ROLLBACK, `the registration at index ${index} halted: ${seen.halt.message}`, {
+            cause: seen.halt,
+          }),
+          bumpAgain: true,
+        };
       }
       return { kind: 'refused', error: seen.halt, bumpAgain: false };
     }
@@ -115,7 +122,10 @@ export class RegistrationGate {
     if (index <= appliedIndex) {
       return {
         kind: 'refused',
-        error: new KeyledgerError(ErrorCode.WRITER_NOT_REGISTERED, `the entry at index ${index} is not this node's registration of epoch ${this.epoch}: propose enc.registration() and pass the index it gets`),
+        error: new KeyledgerError(
+          ErrorCode.WRITER_NOT_REGISTERED,
+          `the entry at index ${index} is not this node's registration of epoch ${this.epoch}: propose enc.registration() and pass the index it gets`,
+        ),
         bumpAgain: false,
       };
     }

@@ -213,7 +213,13 @@ describe('registration gate', () => {
     const before = await enc.encrypt(text('old'), text('k'));
     const wrapped = await cluster.kek.wrap(new Uint8Array(32).fill(9));
     cluster.log.propose(
-      encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: 3, purpose: Purpose.STORAGE, wrapped, proposer: { dekId: 3, fullNodeId: NODE_B, localEpoch: 4 } }),
+      encodeRotation({
+        subtag: RotationSubtag.ROTATE_DEK,
+        dekId: 3,
+        purpose: Purpose.STORAGE,
+        wrapped,
+        proposer: { dekId: 3, fullNodeId: NODE_B, localEpoch: 4 },
+      }),
     );
     await cluster.log.catchUp(a.applier);
     await rejectsWith(enc.encrypt(text('v'), text('k')), ErrorCode.WRITER_NOT_REGISTERED);
@@ -235,7 +241,13 @@ describe('registration gate', () => {
     const cluster = await bootstrappedLog();
     const wrapped = await cluster.kek.wrap(new Uint8Array(32).fill(7));
     cluster.log.propose(
-      encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: 3, purpose: Purpose.STORAGE, wrapped, proposer: { dekId: 3, fullNodeId: NODE_A, localEpoch: 9 } }),
+      encodeRotation({
+        subtag: RotationSubtag.ROTATE_DEK,
+        dekId: 3,
+        purpose: Purpose.STORAGE,
+        wrapped,
+        proposer: { dekId: 3, fullNodeId: NODE_A, localEpoch: 9 },
+      }),
     );
     const a = await replica(cluster, NODE_A);
     const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });

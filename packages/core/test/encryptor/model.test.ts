@@ -156,7 +156,8 @@ class Encrypt implements Cmd {
     }
     const env = decodeEnvelope(sealed);
     const epoch = (env.nonce[2]! << 8) | env.nonce[3]!;
-    if (!w.opened.has(`${w.life}:${env.keyId}:${epoch}`)) w.failures.push(`encrypt under DEK ${env.keyId} epoch ${epoch} before its registration took effect`);
+    if (!w.opened.has(`${w.life}:${env.keyId}:${epoch}`))
+      w.failures.push(`encrypt under DEK ${env.keyId} epoch ${epoch} before its registration took effect`);
     const nonce = Buffer.from(env.nonce).toString('hex');
     const seen = w.issued.get(env.keyId) ?? new Set<string>();
     if (seen.has(nonce)) w.failures.push(`nonce ${nonce} issued twice under DEK ${env.keyId}`);
@@ -307,7 +308,21 @@ describe('Encryptor model', () => {
         numRuns: 1000,
         // The issue's heart, spelled out so that every run of this test includes it: a backup, a
         // life that registers and encrypts, a restore, and a life that opens on the old disk.
-        examples: [[[new CatchUp(1000), new Backup(), new Open(true), new Register(), new Encrypt(), new Restore(0), new Open(false), new Register(), new Encrypt()]]],
+        examples: [
+          [
+            [
+              new CatchUp(1000),
+              new Backup(),
+              new Open(true),
+              new Register(),
+              new Encrypt(),
+              new Restore(0),
+              new Open(false),
+              new Register(),
+              new Encrypt(),
+            ],
+          ],
+        ],
       },
     );
     // The runs must actually encrypt, or the invariant was never exercised.
