@@ -106,9 +106,12 @@ describe('argument checks', () => {
   });
 
   it.each([
-    ['throws', () => {
-      throw new TypeError('clock broke');
-    }],
+    [
+      'throws',
+      () => {
+        throw new TypeError('clock broke');
+      },
+    ],
     ['returns an invalid Date', () => new Date(Number.NaN)],
     ['returns a number', () => 0 as unknown as Date],
   ])('a clock that %s halts with ERR_HOST_CALLBACK (never a raw TypeError), changes nothing', async (_, now) => {

@@ -72,7 +72,10 @@ describe('re-delivered entries', () => {
     await first.close();
     const again = await Applier.open(store);
     expect(again.appliedIndex).toBe(10n);
-    for (const [epoch, index] of [[2, 9n], [3, 10n]] as const) {
+    for (const [epoch, index] of [
+      [2, 9n],
+      [3, 10n],
+    ] as const) {
       await expect(again.applyEntry(regEntry(1, NODE, epoch), index)).resolves.toEqual({ kind: 'already-applied', index });
     }
     await expect(again.applyEntry(regEntry(1, NODE, 4), 11n)).resolves.toMatchObject({ effect: 'advanced' });
@@ -160,7 +163,8 @@ describe('re-delivered entries', () => {
     // The host acknowledged only up to 2: everything from 3 on is re-delivered, then new entries follow.
     const again = await Applier.open(store, options);
     const before = await observe(store, again);
-    for (const [entry, index] of log.slice(2, 5)) await expect(again.applyEntry(entry, index)).resolves.toEqual({ kind: 'already-applied', index });
+    for (const [entry, index] of log.slice(2, 5))
+      await expect(again.applyEntry(entry, index)).resolves.toEqual({ kind: 'already-applied', index });
     await unchanged(store, again, before, 'after re-delivering 3..5');
     const rest = await again.applyEntries(log.slice(2).map(([entry, index]) => ({ entry, index })));
     expect(rest.map((r) => (r.kind === 'already-applied' ? r.kind : r.effect))).toEqual([

@@ -248,7 +248,10 @@ describe('rotation', () => {
   it('storage envelope › enables with cutover = raft index and registers the proposer in one write', async () => {
     const { store, applier, installed } = await setup();
     const writes = store.calls.write;
-    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W3, 2), 20n)).resolves.toMatchObject({ kind: 'rotation', effect: 'enabled' });
+    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W3, 2), 20n)).resolves.toMatchObject({
+      kind: 'rotation',
+      effect: 'enabled',
+    });
     expect(store.calls.write - writes).toBe(1);
     expect(applier.state).toMatchObject({
       storageEnvelopeActive: true,
@@ -266,21 +269,17 @@ describe('rotation', () => {
     ['a proposer under another DEK', { proposer: { dekId: 2, fullNodeId: W1, localEpoch: 2 } }],
   ] as const)('storage envelope › %s halts with ERR_ENTRY_INVALID and changes nothing', async (_, patch) => {
     const { store, applier } = await setup();
-    await haltsAndChangesNothing(
-      store,
-      applier,
-      cutoverEntry(STORAGE_ENV, 1, W1, 2, patch),
-      20n,
-      ErrorCode.ENTRY_INVALID,
-      'bad cutover',
-    );
+    await haltsAndChangesNothing(store, applier, cutoverEntry(STORAGE_ENV, 1, W1, 2, patch), 20n, ErrorCode.ENTRY_INVALID, 'bad cutover');
   });
 
   it('storage envelope › a stale DEK only raises the applied index (no proposer row)', async () => {
     const { kek, store, applier } = await setup();
     await applier.applyEntry(rotateDekEntry(3, Purpose.STORAGE, await wrapNewDek(kek), W1, 2), 11n);
     const before = await observe(store, applier);
-    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 7), 12n)).resolves.toMatchObject({ kind: 'rotation', effect: 'stale' });
+    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 7), 12n)).resolves.toMatchObject({
+      kind: 'rotation',
+      effect: 'stale',
+    });
     await onlyIndexRaised(store, applier, before, 12n, 'stale');
     expect(applier.state.storageEnvelopeActive).toBe(false);
   });
@@ -313,14 +312,7 @@ describe('rotation', () => {
     ['a proposer under another DEK', { proposer: { dekId: 1, fullNodeId: W1, localEpoch: 2 } }, 30n],
   ] as const)('raft envelope › %s halts with ERR_ENTRY_INVALID, changes nothing and calls nothing', async (_, patch, index) => {
     const { store, applier, installed } = await setup();
-    await haltsAndChangesNothing(
-      store,
-      applier,
-      cutoverEntry(RAFT_ENV, 2, W1, 2, patch),
-      index,
-      ErrorCode.ENTRY_INVALID,
-      'bad cutover',
-    );
+    await haltsAndChangesNothing(store, applier, cutoverEntry(RAFT_ENV, 2, W1, 2, patch), index, ErrorCode.ENTRY_INVALID, 'bad cutover');
     expect(installed).toEqual([]);
   });
 
