@@ -44,7 +44,7 @@ let raftIndex = 0n;
  * scenarios on one backend draw fresh slots from allocators that start alike, so they work on
  * identical key sequences.
  */
-const scenario = {
+export const scenario = {
   /** The disk's limit: write 64 B at offset 0 of a file and fsync it, `n` times per chunk. */
   fsync(dir, n) {
     const fd = openSync(join(dir, 'fsync-probe'), 'w');
@@ -98,6 +98,31 @@ const scenario = {
       },
     };
   },
+  /**
+   * `applyEntry` with `inFlight` calls outstanding, as a Raft apply loop hands entries over: a
+   * sliding window, each call made (and given its index) in log order without awaiting the ones
+   * before it. The applier coalesces the calls queued behind a write into the next one.
+   */
+  pipelined(applier, slots, n, inFlight) {
+    return {
+      prepare: () => prepareRound(slots.take(n)),
+      async run(round) {
+        for (let phase = 0; phase < 2; phase++) {
+          const entries = round.entries[phase];
+          const want = EFFECTS[phase];
+          let next = 0;
+          const lane = async () => {
+            while (next < entries.length) {
+              const r = await applier.applyEntry(entries[next++], ++raftIndex);
+              if (r.effect !== want) throw new Error(`pipelined applyEntry: expected '${want}', got '${r.effect}'`);
+            }
+          };
+          await Promise.all(Array.from({ length: inFlight }, lane));
+        }
+        return round.ops;
+      },
+    };
+  },
   /** `applyEntries` with one group of registrations per durable commit. */
   grouped(applier, slots, n) {
     return {
@@ -123,7 +148,7 @@ const EFFECTS = ['inserted', 'advanced'];
  * each scenario's ops over its summed time: on a shared machine a noisy neighbour then slows
  * every scenario of the round alike instead of whichever ran during the burst.
  */
-async function interleaved(scenarios, rounds, chunks) {
+export async function interleaved(scenarios, rounds, chunks) {
   const names = Object.keys(scenarios);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = -1; r < rounds; r++) {
