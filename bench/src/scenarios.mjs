@@ -38,6 +38,12 @@ function expectEffects(results, want, what) {
 
 let raftIndex = 0n;
 
+/** Runs a round's two phases (inserts, then advances) with `apply(entries, wantedEffect)`; returns its ops. */
+async function eachPhase(round, apply) {
+  for (let phase = 0; phase < 2; phase++) await apply(round.entries[phase], EFFECTS[phase]);
+  return round.ops;
+}
+
 /**
  * Scenarios of the interleaved measurements. Each takes chunks of work prepared before its clock
  * starts: `prepare()` returns a chunk, `run(chunk)` performs it and is timed. Raw and keyledger
@@ -85,17 +91,10 @@ export const scenario = {
   perEntry(applier, slots, n) {
     return {
       prepare: () => prepareRound(slots.take(n)),
-      async run(round) {
-        for (let phase = 0; phase < 2; phase++) {
-          const entries = round.entries[phase];
-          const want = EFFECTS[phase];
-          for (let i = 0; i < entries.length; i++) {
-            const r = await applier.applyEntry(entries[i], ++raftIndex);
-            if (r.effect !== want) throw new Error(`applyEntry: expected '${want}', got '${r.effect}'`);
-          }
-        }
-        return round.ops;
-      },
+      run: (round) =>
+        eachPhase(round, async (entries, want) => {
+          for (let i = 0; i < entries.length; i++) expectEffects([await applier.applyEntry(entries[i], ++raftIndex)], want, 'applyEntry');
+        }),
     };
   },
   /**
@@ -106,21 +105,15 @@ export const scenario = {
   pipelined(applier, slots, n, inFlight) {
     return {
       prepare: () => prepareRound(slots.take(n)),
-      async run(round) {
-        for (let phase = 0; phase < 2; phase++) {
-          const entries = round.entries[phase];
-          const want = EFFECTS[phase];
+      run: (round) =>
+        eachPhase(round, async (entries, want) => {
           let next = 0;
           const lane = async () => {
-            while (next < entries.length) {
-              const r = await applier.applyEntry(entries[next++], ++raftIndex);
-              if (r.effect !== want) throw new Error(`pipelined applyEntry: expected '${want}', got '${r.effect}'`);
-            }
+            while (next < entries.length)
+              expectEffects([await applier.applyEntry(entries[next++], ++raftIndex)], want, 'pipelined applyEntry');
           };
           await Promise.all(Array.from({ length: inFlight }, lane));
-        }
-        return round.ops;
-      },
+        }),
     };
   },
   /** `applyEntries` with one group of registrations per durable commit. */

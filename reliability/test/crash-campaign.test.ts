@@ -17,7 +17,7 @@ describe.each(ADAPTERS)('crash campaign on %s', (store) => {
     expect(r.ok).toBe(true);
   });
 
-  it('re-delivery: SIGKILL between keyledger\'s write and the host\'s ack, then re-deliver from before the last ack: 0 halts, 0 lost', async () => {
+  it("re-delivery: SIGKILL between keyledger's write and the host's ack, then re-deliver from before the last ack: 0 halts, 0 lost", async () => {
     const r = await runCampaign({ store, kills: 12, powerLoss: false, seed: 404, entries: ENTRIES, workDir: work(), redeliver: true });
     console.log(describeReport(r));
     expect(r.problems).toEqual([]);

@@ -71,12 +71,15 @@ export class Applier {
   #closing: Promise<void> | undefined;
 
   private constructor(token: symbol, store: RegistryStore, options: ApplierOptions, loaded: Loaded) {
-    if (token !== OPEN) throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'construct an applier with `await Applier.open(store, options)`');
+    if (token !== OPEN)
+      throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'construct an applier with `await Applier.open(store, options)`');
     this.#store = store;
     this.#options = options;
     this.#keystore = loaded.keystore;
     this.#state = loaded.state;
-    this.#applied = loaded.recorded > loaded.state.raftAppliedIndex ? loaded.recorded : loaded.state.raftAppliedIndex;
+    // Math.max takes no bigint: the larger of the record and the state's raft_applied_index.
+    this.#applied = loaded.recorded;
+    if (loaded.state.raftAppliedIndex > this.#applied) this.#applied = loaded.state.raftAppliedIndex;
   }
 
   /**

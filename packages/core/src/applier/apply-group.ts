@@ -133,7 +133,13 @@ async function applyOne(base: GroupBase, group: GroupTxn, item: GroupItem, p: Pl
   }
 }
 
-async function dispatch(txn: EntryTxn, decoded: KeyEntry, regs: Uint8Array[], index: bigint | undefined, options: ApplierOptions): Promise<ApplyResult> {
+async function dispatch(
+  txn: EntryTxn,
+  decoded: KeyEntry,
+  regs: Uint8Array[],
+  index: bigint | undefined,
+  options: ApplierOptions,
+): Promise<ApplyResult> {
   switch (decoded.kind) {
     case 'bootstrap':
       return { kind: 'bootstrap', ...(await applyBootstrap(txn, decoded, regs, index, options)) };

@@ -13,7 +13,10 @@ function where(position: number | undefined): string {
 function checkIndex(index: unknown, position: number | undefined): bigint | undefined {
   if (index === undefined) return undefined;
   if (typeof index !== 'bigint') {
-    throw invalidArgument(`${where(position)}a raft index must be a bigint (e.g. 42n), got ${index === null ? 'null' : typeof index}`, position);
+    throw invalidArgument(
+      `${where(position)}a raft index must be a bigint (e.g. 42n), got ${index === null ? 'null' : typeof index}`,
+      position,
+    );
   }
   if (index < 0n || index > U64_MAX) throw invalidArgument(`${where(position)}a raft index must be in 0..2^64-1, got ${index}`, position);
   return index;
@@ -43,7 +46,8 @@ export function checkEntries(entries: unknown): GroupItem[] {
     throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'iterating the entries given to applyEntries threw', { cause: err });
   }
   return list.map((item, i) => {
-    if (item === null || typeof item !== 'object') throw invalidArgument(`entries[${i}] must be { entry, index? }, got ${item === null ? 'null' : typeof item}`, i);
+    if (item === null || typeof item !== 'object')
+      throw invalidArgument(`entries[${i}] must be { entry, index? }, got ${item === null ? 'null' : typeof item}`, i);
     const { entry, index } = item as { entry?: unknown; index?: unknown };
     return { entry: checkBytes(entry, i), index: checkIndex(index, i) };
   });

@@ -15,7 +15,10 @@ export async function unwrapDek(kek: KekUnwrapper, dekId: number, wrapped: Uint8
     throw new KeyledgerError(ErrorCode.KEK_MISMATCH, `the KEK cannot unwrap DEK ${dekId}`, { cause: err });
   }
   if (!(dek instanceof Uint8Array)) {
-    throw new KeyledgerError(ErrorCode.HOST_CALLBACK, `the KEK's unwrap returned ${dek === null ? 'null' : typeof dek} for DEK ${dekId}, not a Uint8Array`);
+    throw new KeyledgerError(
+      ErrorCode.HOST_CALLBACK,
+      `the KEK's unwrap returned ${dek === null ? 'null' : typeof dek} for DEK ${dekId}, not a Uint8Array`,
+    );
   }
   return dek;
 }

@@ -1,8 +1,4 @@
-import {
-  REGISTRATION_NODE_AT,
-  registrationEpoch,
-  registrationOf,
-} from '../codec/registration.js';
+import { REGISTRATION_NODE_AT, registrationEpoch, registrationOf } from '../codec/registration.js';
 import { REGISTRY_ROW_LENGTH, decodeRegistryRow, registryRowAt, rowFirstEpoch, rowLastEpoch, rowOwnedBy } from '../codec/registry-row.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 

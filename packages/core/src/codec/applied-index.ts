@@ -26,7 +26,10 @@ export function encodeAppliedIndex(index: bigint): Uint8Array {
 export function decodeAppliedIndex(value: Uint8Array): bigint {
   if (!(value instanceof Uint8Array) || value.length !== APPLIED_INDEX_LENGTH) {
     const len = value instanceof Uint8Array ? value.length : typeof value;
-    throw new KeyledgerError(ErrorCode.STATE_MALFORMED, `applied-index record must be 8 bytes, got ${len}: restore the store from a replica`);
+    throw new KeyledgerError(
+      ErrorCode.STATE_MALFORMED,
+      `applied-index record must be 8 bytes, got ${len}: restore the store from a replica`,
+    );
   }
   return new DataView(value.buffer, value.byteOffset, value.byteLength).getBigUint64(0);
 }

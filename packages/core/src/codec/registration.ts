@@ -74,7 +74,9 @@ const EPOCH_AT = 14;
  * opcode 0x03 and version 0x01 (any 16 such bytes are a valid registration).
  */
 export function isWellFormedRegistration(entry: unknown): entry is Uint8Array {
-  return entry instanceof Uint8Array && entry.length === REGISTRATION_LENGTH && entry[0] === Opcode.REGISTRATION && entry[1] === WIRE_VERSION;
+  return (
+    entry instanceof Uint8Array && entry.length === REGISTRATION_LENGTH && entry[0] === Opcode.REGISTRATION && entry[1] === WIRE_VERSION
+  );
 }
 
 /** The registry key of a well-formed registration: (dek_id, node_id16 of full_node_id). */

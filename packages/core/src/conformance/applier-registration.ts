@@ -210,10 +210,7 @@ export const applierRegistrationCases: ConformanceCase[] = [
           { entry: reg(NODE_A, 4), index: 2n },
           { entry: reg(NODE_A, 4), index: 3n },
         ]);
-        deepStrictEqual(
-          results.map(effectOf),
-          ['inserted', 'advanced', 'replayed'],
-        );
+        deepStrictEqual(results.map(effectOf), ['inserted', 'advanced', 'replayed']);
         strictEqual(store.calls.write - writes, 1, 'a group commits with exactly one write');
       });
       deepStrictEqual(await rowOf(store, { dekId: 1, fullNodeId: NODE_A }), { fullNodeId: NODE_A, firstSeenEpoch: 1, lastSeenEpoch: 4 });

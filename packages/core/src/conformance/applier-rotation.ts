@@ -138,7 +138,10 @@ export const applierRotationCases: ConformanceCase[] = [
         strictEqual(store.calls.write - writes, 1, 'a rotation commits with exactly one write');
         deepStrictEqual(a.state.active, { storage: 3, raft: 2 });
         writes = store.calls.write;
-        deepStrictEqual(kindAndEffect(await a.applyEntry(rotateDekEntry(4, Purpose.RAFT, raft4, W2, 7), 12n)), { kind: 'rotation', effect: 'rotated' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(rotateDekEntry(4, Purpose.RAFT, raft4, W2, 7), 12n)), {
+          kind: 'rotation',
+          effect: 'rotated',
+        });
         strictEqual(store.calls.write - writes, 1, 'a rotation commits with exactly one write');
         const s = a.state;
         deepStrictEqual(s.active, { storage: 3, raft: 4 });
@@ -331,7 +334,10 @@ export const applierRotationCases: ConformanceCase[] = [
       const store = new FaultyStore(await ctx.open());
       await withBootstrapped(store, kek, async (a) => {
         const writes = store.calls.write;
-        deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 4), 15n)), { kind: 'rotation', effect: 'enabled' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 4), 15n)), {
+          kind: 'rotation',
+          effect: 'enabled',
+        });
         strictEqual(store.calls.write - writes, 1, 'a cutover commits with exactly one write');
         strictEqual(a.state.storageEnvelopeActive, true);
         strictEqual(a.state.storageEnvelopeCutoverIndex, 15n);
@@ -385,7 +391,10 @@ export const applierRotationCases: ConformanceCase[] = [
         await onlyIndexRaised(store, a, before, 12n, 'a cutover naming retired DEK 1');
         await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W1, 2), 13n);
         before = await observe(store, a);
-        deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W2, 6), 14n)), { kind: 'rotation', effect: 'already-enabled' });
+        deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(STORAGE_ENV, 3, W2, 6), 14n)), {
+          kind: 'rotation',
+          effect: 'already-enabled',
+        });
         await onlyIndexRaised(store, a, before, 14n, 'a second cutover');
         before = await observe(store, a);
         const writes = store.calls.write;
@@ -411,7 +420,10 @@ export const applierRotationCases: ConformanceCase[] = [
         kek,
         async (a) => {
           const writes = store.calls.write;
-          deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(RAFT_ENV, 2, W3, 3), 20n)), { kind: 'rotation', effect: 'enabled' });
+          deepStrictEqual(kindAndEffect(await a.applyEntry(cutoverEntry(RAFT_ENV, 2, W3, 3), 20n)), {
+            kind: 'rotation',
+            effect: 'enabled',
+          });
           strictEqual(store.calls.write - writes, 1, 'a cutover commits with exactly one write');
           strictEqual(a.state.raftEnvelopeCutoverIndex, 20n);
           strictEqual(a.state.raftAppliedIndex, 20n);
@@ -451,14 +463,7 @@ export const applierRotationCases: ConformanceCase[] = [
             ErrorCode.ENTRY_INVALID,
             'raft cutover with the storage purpose',
           );
-          await haltsAndChangesNothing(
-            store,
-            a,
-            cutoverEntry(RAFT_ENV, 2, W1, 2),
-            0n,
-            ErrorCode.ENTRY_INVALID,
-            'raft cutover at index 0',
-          );
+          await haltsAndChangesNothing(store, a, cutoverEntry(RAFT_ENV, 2, W1, 2), 0n, ErrorCode.ENTRY_INVALID, 'raft cutover at index 0');
           await haltsAndChangesNothing(
             store,
             a,
@@ -605,10 +610,7 @@ export const applierRotationCases: ConformanceCase[] = [
             { entry: cutoverEntry(RAFT_ENV, 2, W3, 2), index: 4n },
             { entry: regEntry(3, W3, 1), index: 5n },
           ]);
-          deepStrictEqual(
-            results.map(effectOf),
-            ['bootstrapped', 'rotated', 'enabled', 'enabled', 'inserted'],
-          );
+          deepStrictEqual(results.map(effectOf), ['bootstrapped', 'rotated', 'enabled', 'enabled', 'inserted']);
           strictEqual(store.calls.write - writes, 1, 'the group commits with exactly one write');
           deepStrictEqual(a.keyIds(), [1, 2, 3]);
           const rowsBefore = await scanAll(store, REGISTRY_PREFIX);
