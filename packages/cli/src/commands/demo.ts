@@ -31,7 +31,7 @@ function shownUri(uri: StoreUri): string {
 function tally(results: readonly ApplyResult[]): string {
   const counts = new Map<string, number>();
   for (const r of results) {
-    const effect = r.kind === 'already-applied' ? 'already-applied' : r.effect;
+    const effect = r.kind === 'already-applied' ? r.kind : r.effect;
     counts.set(effect, (counts.get(effect) ?? 0) + 1);
   }
   return [...counts].map(([effect, n]) => (n > 1 ? `${effect} ×${n}` : effect)).join(', ');

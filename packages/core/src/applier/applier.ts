@@ -78,7 +78,9 @@ export class Applier {
     this.#options = options;
     this.#keystore = loaded.keystore;
     this.#state = loaded.state;
-    this.#applied = loaded.recorded > loaded.state.raftAppliedIndex ? loaded.recorded : loaded.state.raftAppliedIndex;
+    // Math.max takes no bigint: the larger of the record and the state's raft_applied_index.
+    this.#applied = loaded.recorded;
+    if (loaded.state.raftAppliedIndex > this.#applied) this.#applied = loaded.state.raftAppliedIndex;
     this.#bindEncryptorBridge();
   }
 

@@ -23,6 +23,15 @@ function purposeName(p: Purpose): KeyPurpose {
 
 type Applied = { effect: RotationEffect; registrations: RegistrationApplied[] };
 
+/** One rotation being applied: its transaction, the entry, its proposer as entry bytes, its index. */
+interface RotationCall {
+  txn: EntryTxn;
+  rot: Rotation;
+  proposer: Uint8Array;
+  index: bigint | undefined;
+  options: ApplierOptions;
+}
+
 /** An effect that applied no registration: replays and stale or repeated cutovers. */
 function only(effect: RotationEffect): Applied {
   return { effect, registrations: [] };
@@ -48,13 +57,14 @@ export async function applyRotation(
   if (rot.proposer.dekId !== rot.dekId) {
     throw entryInvalid(`rotation names DEK ${rot.dekId} but its proposer registers under DEK ${rot.proposer.dekId}`);
   }
+  const call = { txn, rot, proposer, index, options };
   switch (rot.subtag) {
     case RotationSubtag.ROTATE_DEK:
-      return rotateDek(txn, rot, proposer, index, options);
+      return rotateDek(call);
     case RotationSubtag.ENABLE_STORAGE_ENVELOPE:
-      return enableStorageEnvelope(txn, rot, proposer, index);
+      return enableStorageEnvelope(call);
     case RotationSubtag.ENABLE_RAFT_ENVELOPE:
-      return enableRaftEnvelope(txn, rot, proposer, index, options);
+      return enableRaftEnvelope(call);
   }
 }
 
@@ -63,13 +73,7 @@ function raiseOnly(txn: EntryTxn, index: bigint | undefined): void {
   if (next !== txn.state) txn.setState(next);
 }
 
-async function rotateDek(
-  txn: EntryTxn,
-  rot: Rotation,
-  proposer: Uint8Array,
-  index: bigint | undefined,
-  options: ApplierOptions,
-): Promise<Applied> {
+async function rotateDek({ txn, rot, proposer, index, options }: RotationCall): Promise<Applied> {
   if (rot.wrapped.length === 0) throw entryInvalid('a DEK rotation must carry a wrapped DEK');
   const purpose = purposeName(rot.purpose);
   const s = txn.state;
@@ -110,7 +114,7 @@ function checkCutoverShape(rot: Rotation, purpose: Purpose): void {
   if (rot.wrapped.length !== 0) throw entryInvalid('an envelope cutover carries no wrapped DEK');
 }
 
-async function enableStorageEnvelope(txn: EntryTxn, rot: Rotation, proposer: Uint8Array, index: bigint | undefined): Promise<Applied> {
+async function enableStorageEnvelope({ txn, rot, proposer, index }: RotationCall): Promise<Applied> {
   checkCutoverShape(rot, Purpose.STORAGE);
   const s = txn.state;
   if (rot.dekId !== s.active.storage) {
@@ -127,13 +131,7 @@ async function enableStorageEnvelope(txn: EntryTxn, rot: Rotation, proposer: Uin
   return { effect: 'enabled', registrations };
 }
 
-async function enableRaftEnvelope(
-  txn: EntryTxn,
-  rot: Rotation,
-  proposer: Uint8Array,
-  index: bigint | undefined,
-  options: ApplierOptions,
-): Promise<Applied> {
+async function enableRaftEnvelope({ txn, rot, proposer, index, options }: RotationCall): Promise<Applied> {
   checkCutoverShape(rot, Purpose.RAFT);
   if (index === undefined || index === 0n) throw entryInvalid('a raft envelope cutover needs a non-zero raft index');
   const s = txn.state;

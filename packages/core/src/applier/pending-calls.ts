@@ -53,7 +53,13 @@ export class PendingCalls {
 
   async #drain(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
+      for (let first = true; ; first = false) {
+        // After a commit, let the callers whose calls just resolved make their next calls before
+        // the next group is taken: their continuations are microtasks, done before setImmediate
+        // fires. Without it a pipelined caller's group would split in two, a small one taken
+        // before most of its calls arrive and the rest behind it. The first call runs at once.
+        if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.#queue.length === 0) return;
         const task = this.#queue[0]!.exclusive;
         if (task !== undefined) {
           this.#queue.shift();
