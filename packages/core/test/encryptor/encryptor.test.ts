@@ -1,4 +1,5 @@
 import { createDecipheriv } from 'node:crypto';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { regEntry } from '../../src/conformance/applier-bootstrap.js';
 import {
@@ -10,6 +11,7 @@ import {
   RotationSubtag,
   STATE_KEY,
   decodeEnvelope,
+  decryptEnvelope,
   decodeRegistration,
   decodeState,
   encodeRotation,
@@ -113,6 +115,10 @@ describe('registration gate', () => {
     const b = await replica(cluster, NODE_B);
     const encB = await Encryptor.open(b.applier, { nodeId: NODE_B, purpose: 'storage' });
     expect(new TextDecoder().decode(await encB.decrypt(sealed, text('key')))).toBe('value');
+    // A reader needs no Encryptor (and bumps no epoch): decryptEnvelope with the applier's keys.
+    const epochB = b.applier.state.keys.get(1)!.localEpoch;
+    expect(new TextDecoder().decode(await decryptEnvelope(b.applier, sealed, { context: text('key') }))).toBe('value');
+    expect(b.applier.state.keys.get(1)!.localEpoch).toBe(epochB);
     await rejectsWith(encB.decrypt(sealed, text('other key')), ErrorCode.INTEGRITY);
   });
 
@@ -319,6 +325,7 @@ describe('encrypt and decrypt', () => {
     for (const p of [enc.decrypt(sealed, text('x')), enc.decrypt(sealed.subarray(1), text('k')), enc.registered(1n)]) {
       errors.push(await p.catch((e: unknown) => e));
     }
+    errors.push(inspect(enc, { depth: 10, showHidden: true }));
     for (const e of errors) {
       const s = `${String(e)} ${JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`;
       for (const enc of ['hex', 'base64'] as const) expect(s).not.toContain(dek.toString(enc));
