@@ -241,8 +241,20 @@ class Register implements Cmd {
   toString = () => 'register';
 }
 
+/** A disk restored from a backup, and the node started on it at once, before any catch-up. */
+class RestoreAndOpen implements Cmd {
+  constructor(readonly pick: number) {}
+  check = always;
+  async run(m: object, w: World): Promise<void> {
+    await new Restore(this.pick).run(m, w);
+    await new Open(false).run(m, w);
+  }
+  toString = () => `restoreAndOpen(${this.pick})`;
+}
+
 const commands = [
   fc.constant(new Register()),
+  fc.nat(20).map((p) => new RestoreAndOpen(p)),
   fc.constant(new Encrypt()),
   fc.constant(new Encrypt()),
   fc.constant(new Encrypt()),
