@@ -16,7 +16,7 @@ const NODE = 0x9f3c21d45e100a01n;
 const CONTEXT = new TextEncoder().encode('bench/record-key');
 
 /** Bytes sealed per scenario and round: the same work for every size, at least 50 ops. */
-const opsFor = (size, cfg) => Math.max(50, Math.round(((cfg.mode === 'quick' ? 2 : 16) * 2 ** 20) / size / 4) * 4);
+const opsFor = (size, cfg) => Math.max(50, Math.round(((cfg.mode === 'quick' ? 0.25 : 16) * 2 ** 20) / size / 4) * 4);
 
 /** A store bootstrapped with fresh keys (recorded for the key-hygiene check), its applier and next index. */
 async function bootstrapped(store) {
