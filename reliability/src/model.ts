@@ -1,4 +1,14 @@
-import { ErrorCode, Opcode, RotationSubtag, Purpose, decodeEntry, isEncryptionOpcode, isKeyledgerError, reasonCode, type Registration } from '@keyledger/core';
+import {
+  ErrorCode,
+  Opcode,
+  RotationSubtag,
+  Purpose,
+  decodeEntry,
+  isEncryptionOpcode,
+  isKeyledgerError,
+  reasonCode,
+  type Registration,
+} from '@keyledger/core';
 import { hex } from './digest.js';
 
 /**
