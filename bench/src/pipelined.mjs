@@ -31,7 +31,7 @@ try {
     const out = await interleaved(
       {
         pipelined: scenario.pipelined(pipelinedApplier, new SlotAllocator(), slots, IN_FLIGHT),
-        grouped: scenario.grouped(groupedApplier, new SlotAllocator(), IN_FLIGHT),
+        grouped: scenario.grouped(groupedApplier, new SlotAllocator(), slots, IN_FLIGHT),
         sequential: scenario.perEntry(sequentialApplier, new SlotAllocator(), Math.max(8, slots / 8)),
       },
       rounds,

@@ -116,8 +116,8 @@ export const scenario = {
         }),
     };
   },
-  /** `applyEntries` with one group of registrations per durable commit. */
-  grouped(applier, slots, n) {
+  /** `applyEntries` with one group of registrations per durable commit (groups of `size`, default all `n`). */
+  grouped(applier, slots, n, size = n) {
     return {
       prepare() {
         const round = prepareRound(slots.take(n));
@@ -125,8 +125,11 @@ export const scenario = {
         return round;
       },
       async run(round) {
-        for (let phase = 0; phase < 2; phase++)
-          expectEffects(await applier.applyEntries(round.items[phase]), EFFECTS[phase], 'applyEntries');
+        for (let phase = 0; phase < 2; phase++) {
+          const items = round.items[phase];
+          for (let i = 0; i < items.length; i += size)
+            expectEffects(await applier.applyEntries(items.slice(i, i + size)), EFFECTS[phase], 'applyEntries');
+        }
         return round.ops;
       },
     };

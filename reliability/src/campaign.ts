@@ -9,7 +9,7 @@ import { FIXED_CLOCK, applyOne, buildReference, lostEntries, type Reference } fr
 import { Rng } from './rng.js';
 import { buildPowerLoss, powerLossEnv, restorePowerLoss } from './powerloss.js';
 import { CHILD_SCRIPT } from './crash-child.js';
-import { expectedOutcome, nextLife, type Redelivery } from './redelivery.js';
+import { expectedOutcome, nextLife, outcomeMatches, resumeLife, type Redelivery } from './redelivery.js';
 import { openStore, type StoreName } from './stores.js';
 
 export interface CampaignOptions {
@@ -197,8 +197,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
           acksThisLife++;
           r.acks++;
           const want = expectedOutcome(log, ref, life.appliedTop, i);
-          if (i <= life.appliedTop) r.redelivered++;
-          if (outcome !== want) {
+          if (i <= life.appliedTop || outcome === 'already-applied') r.redelivered++;
+          if (!outcomeMatches(log, ref, life, i, outcome!)) {
             r.outcomeMismatches++;
             if (want === 'already-applied') r.redeliveryHalts++;
             problem(`entry ${i} (${log.entries[i - 1]!.intent}): outcome ${outcome}, expected ${want}`);
@@ -210,7 +210,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
           if (acksThisLife > 0) perEntryMs = 0.8 * perEntryMs + 0.2 * ((Date.now() - readyAt) / acksThisLife);
         }
         const died = run.killed || ((selfKill > 0 || killBeforeAck > 0) && run.exitCode === null && !run.lines.includes('done'));
-        life = o.redeliver && died ? nextLife(rng, lastAck, killBeforeAck > 0) : { from: lastAck + 1, appliedTop: 0 };
+        life = o.redeliver && died ? nextLife(rng, lastAck, killBeforeAck > 0) : resumeLife(lastAck, died);
         if (!died) {
           if (run.exitCode !== 0 || !run.lines.includes('done')) {
             r.failures++;

@@ -18,10 +18,26 @@ export interface Redelivery {
   from: number;
   /** The highest entry keyledger applied before this life (the unacknowledged one included). */
   appliedTop: number;
+  /**
+   * An entry that may or may not have been applied before the kill (a kill from outside lands
+   * before or after the write): `already-applied` is right for it too when it applied the first time.
+   */
+  inFlight?: number;
 }
 
 export function nextLife(rng: Rng, lastAck: number, killedBeforeAck: boolean): Redelivery {
   return { from: Math.max(1, lastAck + 1 - rng.int(0, MAX_LAG)), appliedTop: lastAck + (killedBeforeAck ? 1 : 0) };
+}
+
+/** The next life of the plain campaign: resume after the last ack; the entry in flight at the kill may have applied. */
+export function resumeLife(lastAck: number, died: boolean): Redelivery {
+  return { from: lastAck + 1, appliedTop: 0, ...(died ? { inFlight: lastAck + 1 } : {}) };
+}
+
+/** True when `outcome` is right for entry `i` in `life` (see {@link expectedOutcome} and `inFlight`). */
+export function outcomeMatches(log: GeneratedLog, ref: Reference, life: Redelivery, i: number, outcome: string): boolean {
+  if (outcome === expectedOutcome(log, ref, life.appliedTop, i)) return true;
+  return i === life.inFlight && outcome === 'already-applied' && ref.outcomes[i] === 'ok';
 }
 
 /**
