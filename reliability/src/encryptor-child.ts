@@ -16,6 +16,12 @@ import { isStoreName, openStore } from './stores.js';
 
 export const ENCRYPTOR_CHILD_SCRIPT = `const { main } = await import(process.argv[1]); await main(process.argv.slice(2));`;
 export const NODE_ID = 0x9f3c_21d4_5e10_0a01n;
+/** Nonces per life; then the life waits for its kill, so a loaded machine does not grow the nonce log without bound. */
+const MAX_NONCES_PER_LIFE = 2000;
+
+async function waitForKill(): Promise<never> {
+  for (;;) await new Promise((resolve) => setTimeout(resolve, 1000));
+}
 
 /** The replicated log: one hex entry per line, index = line number. */
 export function readReplicatedLog(path: string): Uint8Array[] {
@@ -75,11 +81,12 @@ export async function main([name, work, openFirstArg]: string[]): Promise<void> 
   }
   writeSync(1, `registered ${enc.dekId} ${enc.epoch}\n`);
   const value = new Uint8Array(64);
-  for (let n = 1; ; n++) {
+  for (let n = 1; n <= MAX_NONCES_PER_LIFE; n++) {
     const sealed = await enc.encrypt(value, value.subarray(0, 8));
     used(enc.dekId, decodeEnvelope(sealed).nonce);
     if (n % 50 === 0) writeSync(1, `n ${n}\n`);
   }
+  await waitForKill();
 }
 
 /** The control: an epoch file bumped with a plain write (no sync), no registry, no gate. */
@@ -90,8 +97,9 @@ async function naive(dir: string, used: (dekId: number, nonce: Uint8Array) => vo
   writeSync(1, `open 1 ${epoch}\n`);
   writeSync(1, 'registered 1\n');
   const nonces = new NonceFactory(0x0a01, epoch);
-  for (let n = 1; ; n++) {
+  for (let n = 1; n <= MAX_NONCES_PER_LIFE; n++) {
     used(1, nonces.next());
     if (n % 50 === 0) writeSync(1, `n ${n}\n`);
   }
+  await waitForKill();
 }
