@@ -37,12 +37,13 @@ async function storeWithDeks(backend, deks, kek, keyMaterial) {
   });
   const r = await applier.applyEntry(bootstrap, 1n);
   if (r.kind !== 'bootstrap') throw new Error(`state scale: the bootstrap was not applied (${r.kind})`);
-  const keys = new Map(applier.state.keys);
+  const state = applier.state;
   await applier.close();
+  const keys = new Map(state.keys);
   for (let id = 3; id <= deks; id++) {
     keys.set(id, { purpose: 'storage', wrapped: await kek.wrap(newDek(keyMaterial)), created: CREATED, localEpoch: 0 });
   }
-  const record = encodeState({ ...applier.state, keys });
+  const record = encodeState({ ...state, keys });
   await store.write([{ key: STATE_KEY, value: record }]);
   return { dir, store, deks, recordBytes: record.length, nextId: deks + 1, nextIndex: 2n };
 }
