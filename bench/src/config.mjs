@@ -23,7 +23,7 @@ export const FULL = {
   manyDeks: 10_000,
   stateRounds: 11,
   /** Registrations in the log `keyledger replay` applies, and rounds of replay vs in-process. */
-  replayEntries: 100_000,
+  replayEntries: 50_000,
   replayRounds: 3,
 };
 
