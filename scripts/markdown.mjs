@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import GithubSlugger from 'github-slugger';
 import MarkdownIt from 'markdown-it';
 
-export const root = resolve(import.meta.dirname, '..');
+// KEYLEDGER_CHECK_ROOT points the checks at another tree (their own tests use small fixture repositories).
+export const root = resolve(process.env.KEYLEDGER_CHECK_ROOT ?? join(import.meta.dirname, '..'));
 const md = new MarkdownIt({ html: true });
 
 /** Files git tracks, and new files it would track, relative to the root (generated and ignored ones left out). */
