@@ -7,8 +7,9 @@ import { join, resolve } from 'node:path';
 import GithubSlugger from 'github-slugger';
 import MarkdownIt from 'markdown-it';
 
-// KEYLEDGER_CHECK_ROOT points the checks at another tree (their own tests use small fixture repositories).
-export const root = resolve(process.env.KEYLEDGER_CHECK_ROOT ?? join(import.meta.dirname, '..'));
+// `--root DIR` points the checks at another tree (their own tests use small fixture repositories).
+const rootArg = process.argv.indexOf('--root');
+export const root = resolve(rootArg > 0 ? process.argv[rootArg + 1] : join(import.meta.dirname, '..'));
 const md = new MarkdownIt({ html: true });
 
 /** Files git tracks, and new files it would track, relative to the root (generated and ignored ones left out). */

@@ -26,8 +26,7 @@ function tree(files: Record<string, string>): string {
 }
 
 async function check(script: string, root: string): Promise<{ code: number; out: string }> {
-  const env = { ...process.env, KEYLEDGER_CHECK_ROOT: root };
-  return run(process.execPath, [join(scripts, script)], { env, encoding: 'utf8' }).then(
+  return run(process.execPath, [join(scripts, script), '--root', root], { encoding: 'utf8' }).then(
     ({ stdout }) => ({ code: 0, out: stdout }),
     (err: { code: number; stdout: string }) => ({ code: err.code, out: err.stdout }),
   );
