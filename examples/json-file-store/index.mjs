@@ -1,6 +1,6 @@
 // A custom keyledger backend: every row in one JSON file, rewritten atomically on each write.
 //
-// It shows what the store contract (SPEC §5) asks of a backend author and how little code that
+// It shows what the store contract (docs/design.md, 'Store contract') asks of a backend author and how little code that
 // takes on top of BaseRegistryStore, which already validates arguments, copies buffers, enforces
 // the closed state and wraps failures as ERR_STORE_IO. It is an example: every write rewrites the
 // whole file, so it suits registries of a few thousand rows, not a busy replica.

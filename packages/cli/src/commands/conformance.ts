@@ -55,7 +55,7 @@ function caseLine(r: CaseResult): string[] {
 }
 
 /**
- * Runs the conformance suite (SPEC §7) against a backend module, in this process; the crash cases
+ * Runs the conformance suite (docs/design.md, 'Conformance suite') against a backend module, in this process; the crash cases
  * import the module again in child processes and SIGKILL them. A case that cannot run is skipped
  * with its reason, never counted as passed.
  */

@@ -11,7 +11,7 @@ import { durabilityCases } from './durability.js';
 import { scanOrderCases } from './scan-order.js';
 import { storeIoCases } from './store-io.js';
 
-/** Every case, in the order the suite runs them: the store contract (§5) first, then the applier (§6). */
+/** Every case, in the order the suite runs them: the store contract first, then the applier (docs/design.md, 'Store contract', 'Applier'). */
 export const allCases: readonly ConformanceCase[] = [
   ...basicsCases,
   ...scanOrderCases,

@@ -255,7 +255,7 @@ export const applierBootstrapCases: ConformanceCase[] = [
       await withKeyedApplier(store, kek, async (a) => {
         await a.applyEntry(boot, 3n);
         await a.applyEntry(rotateDekEntry(3, Purpose.STORAGE, await wrapNewDek(kek), W1, 2), 4n);
-        // The ids no longer match the active ones, so this is not the exact replay SPEC §6.2 accepts.
+        // The ids no longer match the active ones, so this is not the exact replay docs/design.md, 'Bootstrap rule', accepts.
         await haltsAndChangesNothing(store, a, boot, 5n, ErrorCode.KEY_CONFLICT, 'bootstrap replayed after a storage rotation');
       });
     },
