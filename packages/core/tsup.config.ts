@@ -1,7 +1,8 @@
-import { join, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { defineConfig } from 'tsup';
 
-const conformanceDir = `${join('src', 'conformance')}${sep}`;
+const coreEntry = resolve('src', 'index.ts');
+const conformanceDir = `${resolve('src', 'conformance')}${sep}`;
 
 export default defineConfig({
   entry: { index: 'src/index.ts', 'conformance/index': 'src/conformance/index.ts' },
@@ -19,8 +20,10 @@ export default defineConfig({
       // own main entry: one copy of core per process (the user's), in the ESM and the CJS build.
       name: 'conformance-imports-core-entry',
       setup(build) {
-        build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
-          `${args.resolveDir}${sep}`.endsWith(conformanceDir) ? { path: '@keyledger/core', external: true } : undefined,
+        build.onResolve({ filter: /\/index\.js$/ }, (args) =>
+          `${args.resolveDir}${sep}`.startsWith(conformanceDir) && resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')) === coreEntry
+            ? { path: '@keyledger/core', external: true }
+            : undefined,
         );
       },
     },
