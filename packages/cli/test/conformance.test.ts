@@ -12,8 +12,12 @@ describe('keyledger conformance', () => {
     expect(cases.length).toBeGreaterThan(30);
     expect(cases.every((l) => l.startsWith('pass  '))).toBe(true);
     expect(r.stdout).toContain('pass  crash › every acknowledged write survives SIGKILL and no write is half-visible');
-    expect(r.stdout).toContain("pass  backend failure › get on a failed backend rejects with ERR_STORE_IO carrying the backend's error as cause");
-    expect(r.stdout).toContain('pass  atomicity › a write whose persist fails rejects with ERR_STORE_IO and none of its puts become visible');
+    expect(r.stdout).toContain(
+      "pass  backend failure › get on a failed backend rejects with ERR_STORE_IO carrying the backend's error as cause",
+    );
+    expect(r.stdout).toContain(
+      'pass  atomicity › a write whose persist fails rejects with ERR_STORE_IO and none of its puts become visible',
+    );
     expect(r.stdout).toMatch(new RegExp(`^json-file: ${cases.length} passed, 0 failed, 0 skipped$`, 'm'));
   });
 
@@ -23,7 +27,9 @@ describe('keyledger conformance', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/^FAIL {2}contract › scan yields keys in unsigned byte order$/m);
     // The reason is printed, indented, under the failing case, and names the bug.
-    expect(r.stdout).toMatch(/^FAIL {2}contract › scan yields keys in unsigned byte order\n {6}.*keys must come in unsigned byte order \(see `compareBytes`\)/m);
+    expect(r.stdout).toMatch(
+      /^FAIL {2}contract › scan yields keys in unsigned byte order\n {6}.*keys must come in unsigned byte order \(see `compareBytes`\)/m,
+    );
     expect(r.stdout).toMatch(/^reversed-scan: \d+ passed, 1 failed, \d+ skipped$/m);
   });
 
@@ -50,7 +56,9 @@ describe('keyledger conformance', () => {
     await writeFile(wrapper, `export { openStore } from ${JSON.stringify(example)};\n`);
     const r = await run(['conformance', wrapper, '--filter', 'backend failure › get ']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^skip {2}backend failure › get on a failed backend rejects with ERR_STORE_IO carrying the backend's error as cause — no breakBackend option/m);
+    expect(r.stdout).toMatch(
+      /^skip {2}backend failure › get on a failed backend rejects with ERR_STORE_IO carrying the backend's error as cause — no breakBackend option/m,
+    );
   });
 
   it('conformance › a module without openStore, a missing module, or a filter matching nothing exit 1', async () => {

@@ -74,7 +74,21 @@ export function traceWriteSyncs(module: string, dir: string, writes = 20): Write
     const traced = ['access', 'faccessat', 'faccessat2', ...SYNC_CALLS, ...RENAME_CALLS].join(',');
     const r = spawnSync(
       strace,
-      ['-f', '-y', '-e', `trace=${traced}`, '-o', log, process.execPath, '--input-type=module', '-e', WRITER, moduleUrl(module), dir, String(writes)],
+      [
+        '-f',
+        '-y',
+        '-e',
+        `trace=${traced}`,
+        '-o',
+        log,
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        WRITER,
+        moduleUrl(module),
+        dir,
+        String(writes),
+      ],
       { encoding: 'utf8', timeout: 120_000 },
     );
     if (r.error) throw r.error;

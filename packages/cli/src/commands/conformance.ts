@@ -100,7 +100,10 @@ export async function runConformanceCommand(module: string, options: Conformance
 export function conformanceCommand(): Command {
   return new Command('conformance')
     .description('run the store conformance suite against a custom backend module that exports openStore(dir)')
-    .argument('<module>', 'path of an ES module exporting openStore(dir) (and optionally breakBackend(store), failNextWrite(store), durable, name)')
+    .argument(
+      '<module>',
+      'path of an ES module exporting openStore(dir) (and optionally breakBackend(store), failNextWrite(store), durable, name)',
+    )
     .option('--filter <text>', 'run only the cases whose "group › name" contains this text')
     .addOption(new Option('--crash-rounds <n>', 'SIGKILL rounds per crash case').argParser(positiveInt('--crash-rounds')))
     .option('--tmp-dir <dir>', "where the cases' fresh directories are created (default: the OS temp directory)")

@@ -33,7 +33,11 @@ export const applierCases: ConformanceCase[] = [
       const store = await ctx.open();
       await withKeyedApplier(store, undefined, async (a) => {
         strictEqual(effectOf(await a.applyEntry(regEntry(1, W1, 5))), 'inserted');
-        sameBytes(await store.get(registryKey(1, W1)), bytes(0, 0, 0, 1, 0, 0, 0, 1, 0, 5, 0, 5), 'row: full_node_id u64 ‖ first u16 ‖ last u16');
+        sameBytes(
+          await store.get(registryKey(1, W1)),
+          bytes(0, 0, 0, 1, 0, 0, 0, 1, 0, 5, 0, 5),
+          'row: full_node_id u64 ‖ first u16 ‖ last u16',
+        );
         strictEqual(effectOf(await a.applyEntry(regEntry(1, W1, 0xffff))), 'advanced');
         strictEqual(effectOf(await a.applyEntry(regEntry(1, W1, 0xffff))), 'replayed');
         ok(isHalt(await rejectsWithCode(a.applyEntry(regEntry(1, W1, 7)), ErrorCode.LOCAL_EPOCH_ROLLBACK, 'epoch 7 after 0xffff')));
@@ -67,7 +71,9 @@ export const applierCases: ConformanceCase[] = [
     name: 'registration › 200 concurrent applies equal the serial result',
     async run(ctx) {
       // Inserts, advances, replays, rollbacks and collisions over 20 nodes sharing 10 slots.
-      const entries = Array.from({ length: 200 }, (_, i) => regEntry(1 + (i % 2), (BigInt((i * 7) % 20) << 32n) | BigInt(i % 10), (i * 13) % 9));
+      const entries = Array.from({ length: 200 }, (_, i) =>
+        regEntry(1 + (i % 2), (BigInt((i * 7) % 20) << 32n) | BigInt(i % 10), (i * 13) % 9),
+      );
       const outcome = (p: Promise<unknown>) =>
         p.then(
           (r) => String(effectOf(r)),
@@ -75,15 +81,24 @@ export const applierCases: ConformanceCase[] = [
         );
       const concurrentStore = await ctx.open();
       const serialStore = await ctx.open();
-      const concurrent = await withKeyedApplier(concurrentStore, undefined, (a) => Promise.all(entries.map((e) => outcome(a.applyEntry(e)))));
+      const concurrent = await withKeyedApplier(concurrentStore, undefined, (a) =>
+        Promise.all(entries.map((e) => outcome(a.applyEntry(e)))),
+      );
       const serial = await withKeyedApplier(serialStore, undefined, async (a) => {
         const out: string[] = [];
         for (const e of entries) out.push(await outcome(a.applyEntry(e)));
         return out;
       });
       deepStrictEqual(concurrent, serial, 'per-entry outcomes must match the serial run');
-      ok(serial.some((s) => s.startsWith('halt:')) && serial.some((s) => !s.startsWith('halt:')), 'the log must mix applied and halted entries');
-      sameEntries(await scanAll(concurrentStore, REGISTRY_PREFIX), await scanAll(serialStore, REGISTRY_PREFIX), 'registry: concurrent vs serial');
+      ok(
+        serial.some((s) => s.startsWith('halt:')) && serial.some((s) => !s.startsWith('halt:')),
+        'the log must mix applied and halted entries',
+      );
+      sameEntries(
+        await scanAll(concurrentStore, REGISTRY_PREFIX),
+        await scanAll(serialStore, REGISTRY_PREFIX),
+        'registry: concurrent vs serial',
+      );
     },
   },
   {

@@ -38,7 +38,11 @@ export function sameEntries(actual: StoreEntry[], expected: StoreEntry[], what: 
  * Asserts that `p` rejects with an error carrying `code` in its chain. A backend's contract
  * violation passes through untouched, so the runner can name it instead of a symptom.
  */
-export async function rejectsWithCode(p: Promise<unknown> | (() => Promise<unknown>), code: KeyledgerErrorCode, what: string): Promise<unknown> {
+export async function rejectsWithCode(
+  p: Promise<unknown> | (() => Promise<unknown>),
+  code: KeyledgerErrorCode,
+  what: string,
+): Promise<unknown> {
   let error: unknown;
   try {
     await (typeof p === 'function' ? p() : p);

@@ -73,7 +73,14 @@ export async function newBootstrap(kek: FileKek, patch: Partial<Bootstrap> = {})
 }
 
 /** A DEK rotation; the proposer registers under `proposerDek` (the entry's own DEK unless a case breaks that rule). */
-export function rotateDekEntry(dekId: number, purpose: Purpose, wrapped: Uint8Array, proposer: bigint, epoch: number, proposerDek = dekId): Uint8Array {
+export function rotateDekEntry(
+  dekId: number,
+  purpose: Purpose,
+  wrapped: Uint8Array,
+  proposer: bigint,
+  epoch: number,
+  proposerDek = dekId,
+): Uint8Array {
   return encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId, purpose, wrapped, proposer: reg(proposerDek, proposer, epoch) });
 }
 

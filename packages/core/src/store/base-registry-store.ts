@@ -37,7 +37,6 @@ function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return typeof (v as { then?: unknown } | undefined)?.then === 'function';
 }
 
-
 function noValue(): void {}
 
 /**

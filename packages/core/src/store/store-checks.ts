@@ -52,7 +52,10 @@ export function checkReadValue(kind: string, operation: string, v: unknown): ass
 
 export function checkManyValues(kind: string, keys: number, values: unknown): asserts values is (Uint8Array | undefined)[] {
   if (!Array.isArray(values) || values.length !== keys) {
-    throw broken(kind, `_getMany returned ${describeValue(values)} for ${keys} keys; return one value (or undefined) per key, in key order`);
+    throw broken(
+      kind,
+      `_getMany returned ${describeValue(values)} for ${keys} keys; return one value (or undefined) per key, in key order`,
+    );
   }
   for (const v of values) checkReadValue(kind, 'getMany', v);
 }

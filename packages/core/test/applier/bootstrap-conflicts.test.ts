@@ -5,7 +5,17 @@ import { Purpose } from '../../src/codec/rotation.js';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
 import { ErrorCode, hasCode, isHalt } from '../../src/errors.js';
 import { MemoryRegistryStore } from '../../src/store/memory-registry-store.js';
-import { W1, haltsAndChangesNothing, newBootstrap, newKek, observe, rotateDekEntry, unchanged, withKeyedApplier, wrapNewDek } from '../support/applier.js';
+import {
+  W1,
+  haltsAndChangesNothing,
+  newBootstrap,
+  newKek,
+  observe,
+  rotateDekEntry,
+  unchanged,
+  withKeyedApplier,
+  wrapNewDek,
+} from '../support/applier.js';
 
 // Bootstrap rules that do not depend on the backend, moved here from the conformance suite; the
 // cases bootstrap.test.ts already has (other DEK ids, other wrapped bytes, shapes) are not repeated.
@@ -18,7 +28,17 @@ describe('bootstrap conflicts', () => {
     await withKeyedApplier(store, kek, async (a) => {
       await a.applyEntry(encodeBootstrap(first), 3n);
       const others: [string, Bootstrap][] = [
-        ['ids swapped', { ...first, storageDekId: 2, storageWrapped: first.raftWrapped, raftDekId: 1, raftWrapped: first.storageWrapped, registrations: [] }],
+        [
+          'ids swapped',
+          {
+            ...first,
+            storageDekId: 2,
+            storageWrapped: first.raftWrapped,
+            raftDekId: 1,
+            raftWrapped: first.storageWrapped,
+            registrations: [],
+          },
+        ],
         ['same storage, other raft', { ...first, raftDekId: 5, registrations: [] }],
       ];
       for (const [what, b] of others) await haltsAndChangesNothing(store, a, encodeBootstrap(b), 4n, ErrorCode.KEY_CONFLICT, what);
@@ -32,7 +52,14 @@ describe('bootstrap conflicts', () => {
     await withKeyedApplier(store, kek, async (a) => {
       await a.applyEntry(encodeBootstrap(first), 3n);
       const rewrapped = await kek.wrap(await kek.unwrap(first.storageWrapped));
-      await haltsAndChangesNothing(store, a, encodeBootstrap({ ...first, storageWrapped: rewrapped }), 4n, ErrorCode.KEY_CONFLICT, 're-wrap');
+      await haltsAndChangesNothing(
+        store,
+        a,
+        encodeBootstrap({ ...first, storageWrapped: rewrapped }),
+        4n,
+        ErrorCode.KEY_CONFLICT,
+        're-wrap',
+      );
     });
   });
 

@@ -142,7 +142,13 @@ describe('rotation rules', () => {
           { entry: cutoverEntry(RAFT_ENV, 2, W3, 2), index: 4n },
           { entry: regEntry(3, W3, 1), index: 5n },
         ]);
-        expect(results.map((r) => (r as { effect?: string }).effect)).toEqual(['bootstrapped', 'rotated', 'enabled', 'enabled', 'inserted']);
+        expect(results.map((r) => (r as { effect?: string }).effect)).toEqual([
+          'bootstrapped',
+          'rotated',
+          'enabled',
+          'enabled',
+          'inserted',
+        ]);
         expect(store.calls.write, 'the group commits with exactly one write').toBe(1);
         const rowsBefore = await scanAll(store, REGISTRY_PREFIX);
         const err = await a
@@ -156,12 +162,18 @@ describe('rotation rules', () => {
         expect((err as { position?: number }).position).toBe(1);
         expect(a.keyIds(), 'the rotation before the halt is installed; the halted one is not').toEqual([1, 2, 3, 4]);
         expect(a.state.active).toEqual({ storage: 3, raft: 4 });
-        expect((await scanAll(store, REGISTRY_PREFIX)).length, 'only the committed rotation’s proposer row is added').toBe(rowsBefore.length + 1);
+        expect((await scanAll(store, REGISTRY_PREFIX)).length, 'only the committed rotation’s proposer row is added').toBe(
+          rowsBefore.length + 1,
+        );
         expect(calls).toEqual(['4:2', '6:4']);
         await storedStateIsHeld(store, a, 'after the halted group');
       },
       { onRaftKeyInstalled: (cutover, dek) => void calls.push(`${cutover}:${dek}`) },
     );
-    expect(await rowOf(store, 3, W3), 'the registration after the halt is not applied').toEqual({ fullNodeId: W3, firstSeenEpoch: 1, lastSeenEpoch: 1 });
+    expect(await rowOf(store, 3, W3), 'the registration after the halt is not applied').toEqual({
+      fullNodeId: W3,
+      firstSeenEpoch: 1,
+      lastSeenEpoch: 1,
+    });
   });
 });

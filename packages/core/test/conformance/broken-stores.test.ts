@@ -62,7 +62,8 @@ class BrokenStore implements RegistryStore {
 
   async write(puts: readonly StoreEntry[]): Promise<void> {
     this.#check('write');
-    const valid = (p: StoreEntry | null) => p !== null && p.value instanceof Uint8Array && p.key instanceof Uint8Array && p.key.length > 0 && p.key.length <= 511;
+    const valid = (p: StoreEntry | null) =>
+      p !== null && p.value instanceof Uint8Array && p.key instanceof Uint8Array && p.key.length > 0 && p.key.length <= 511;
     if (!Array.isArray(puts) || (this.defect !== 'non-atomic-write' && !puts.every(valid))) {
       throw Object.assign(new Error('bad put'), { code: 'ERR_INVALID_ARGUMENT' });
     }
@@ -112,7 +113,12 @@ const because: Record<string, RegExp> = {
   'answers-after-close': /expected a rejection with ERR_STORE_CLOSED, but it resolved/,
 };
 
-const caught = allCases.flatMap((c) => (c.catches ?? '').split(/,\s*/).filter(Boolean).map((defect) => ({ defect, name: `${c.group} › ${c.name}` })));
+const caught = allCases.flatMap((c) =>
+  (c.catches ?? '')
+    .split(/,\s*/)
+    .filter(Boolean)
+    .map((defect) => ({ defect, name: `${c.group} › ${c.name}` })),
+);
 
 describe('conformance suite › catches broken stores', () => {
   it('every broken store is named by a case, and every name is a broken store', () => {
@@ -125,7 +131,8 @@ describe('conformance suite › catches broken stores', () => {
       expect(report.cases.map((c) => `${c.group} › ${c.name}`)).toContain(name);
       const result = report.cases.find((c) => `${c.group} › ${c.name}` === name)!;
       expect(result.status, result.reason).toBe('failed');
-      if (defect === 'buffering') expect(result.reason).toMatch(/acknowledged (write|entry) \d+ of round \d+ is missing|writes resolved without an fsync/);
+      if (defect === 'buffering')
+        expect(result.reason).toMatch(/acknowledged (write|entry) \d+ of round \d+ is missing|writes resolved without an fsync/);
       if (because[defect]) expect(result.reason).toMatch(because[defect]!);
     });
   }

@@ -19,7 +19,8 @@ function node(file: string, source: string, env: NodeJS.ProcessEnv = {}): string
 }
 
 beforeAll(() => {
-  if (!existsSync(join(core, 'dist', 'conformance', 'index.cjs'))) throw new Error('build core first (pnpm --filter @keyledger/core build)');
+  if (!existsSync(join(core, 'dist', 'conformance', 'index.cjs')))
+    throw new Error('build core first (pnpm --filter @keyledger/core build)');
   project = mkdtempSync(join(tmpdir(), 'keyledger-no-vitest-'));
   const target = join(project, 'node_modules', '@keyledger', 'core');
   mkdirSync(target, { recursive: true });
@@ -40,7 +41,11 @@ describe('the built runConformance needs no vitest', () => {
     ['outside vitest', {}],
     ['with VITEST=true inherited from a parent run', { VITEST: 'true' }],
   ])('ESM import of @keyledger/core/conformance runs the suite %s', (_, env) => {
-    const out = node('esm.mjs', `import { runConformance } from '@keyledger/core/conformance';\nimport { MemoryRegistryStore } from '@keyledger/core';\n${RUN}`, env);
+    const out = node(
+      'esm.mjs',
+      `import { runConformance } from '@keyledger/core/conformance';\nimport { MemoryRegistryStore } from '@keyledger/core';\n${RUN}`,
+      env,
+    );
     expect(JSON.parse(out)).toMatchObject({ failed: 0, vitestResolves: false });
     expect(JSON.parse(out).passed).toBeGreaterThan(5);
   });

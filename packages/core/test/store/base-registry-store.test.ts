@@ -13,7 +13,7 @@ class MisbehavingStore extends BaseRegistryStore {
     const v = await this.#inner.get(key);
     return v === undefined && 'get' in this.answer ? (this.answer.get as undefined) : v;
   }
-  protected _getMany(keys: readonly Uint8Array[]) {
+  protected override _getMany(keys: readonly Uint8Array[]) {
     return 'getMany' in this.answer ? (this.answer.getMany as Uint8Array[]) : super._getMany(keys);
   }
   protected _write(puts: readonly StoreEntry[]): Promise<void> {
@@ -57,7 +57,10 @@ describe('BaseRegistryStore › refuses what a backend must not return', () => {
 
   it('an unsorted _scan rejects with ERR_STORE_CONTRACT: "keys must come in unsigned byte order (see `compareBytes`)"', async () => {
     const store = new MisbehavingStore({ scanReversed: true });
-    await store.write([{ key: k('a'), value: k('1') }, { key: k('b'), value: k('2') }]);
+    await store.write([
+      { key: k('a'), value: k('1') },
+      { key: k('b'), value: k('2') },
+    ]);
     const err = await drain(store.scan(k(''))).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.STORE_CONTRACT });
     expect((err as Error).message).toContain('keys must come in unsigned byte order (see `compareBytes`)');
@@ -74,7 +77,9 @@ describe('BaseRegistryStore › refuses what a backend must not return', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ code: ErrorCode.STORE_CONTRACT });
     expect(failed[0]!.reason).toMatch(/_get returned null; return a Uint8Array for a present key and undefined/);
-    const pointed = report.cases.filter((c) => c.status === 'skipped' && /broke the store contract in "contract › get of a missing key/.test(c.reason ?? ''));
+    const pointed = report.cases.filter(
+      (c) => c.status === 'skipped' && /broke the store contract in "contract › get of a missing key/.test(c.reason ?? ''),
+    );
     expect(pointed.length).toBeGreaterThan(20);
   });
 });

@@ -41,7 +41,13 @@ export async function storedStateIsHeld(store: RegistryStore, applier: Applier, 
 }
 
 /** Asserts that the only change since `before` is the applied index, which is now `index`. */
-export async function onlyIndexRaised(store: RegistryStore, applier: Applier, before: Observed, index: bigint, what: string): Promise<void> {
+export async function onlyIndexRaised(
+  store: RegistryStore,
+  applier: Applier,
+  before: Observed,
+  index: bigint,
+  what: string,
+): Promise<void> {
   const raised = { ...importSidecar(before.state), raftAppliedIndex: index };
   const rows = before.rows.map((r) => (bytesEqual(r.key, STATE_KEY) ? { key: r.key, value: encodeState(raised) } : r));
   await unchanged(store, applier, { rows, state: exportSidecar(raised), keyIds: before.keyIds }, what);
