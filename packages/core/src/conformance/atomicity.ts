@@ -29,9 +29,12 @@ export const atomicityCases: ConformanceCase[] = [
       const puts = rows('torn', 2000);
       const probes = [0, 1, 999, 1998, 1999].map((i) => puts[i]!.key);
       let settled = false;
-      const writing = store.write(puts).finally(() => {
+      const writing = store.write(puts);
+      // Handled here too, so a write that rejects after a failed poll is not an unhandled rejection.
+      const done = () => {
         settled = true;
-      });
+      };
+      writing.then(done, done);
       // Writes only add rows here, so once any put is seen every later read must see all of them:
       // "seen, then missing" is a torn write, whichever order the backend applies puts in.
       let seenAt: string | undefined;

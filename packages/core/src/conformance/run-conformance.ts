@@ -12,7 +12,7 @@ export interface RunConformanceOptions extends ConformanceOptions {
 }
 
 /** How long the run waits after its last case for a backend's stray timer to fire, so it is reported rather than lost. */
-const SETTLE_MS = 250;
+const SETTLE_MS = 100;
 
 function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
