@@ -11,6 +11,7 @@ export const durabilityCases: ConformanceCase[] = [
     group,
     name: 'data written before close is there after reopening, twice over',
     needs: ['durable'],
+    catches: 'forgets-on-reopen',
     async run(ctx) {
       const dir = await ctx.freshDir();
       const first = await ctx.open(dir);

@@ -84,6 +84,7 @@ const backendFailure: ConformanceCase[] = operations.map((op) => ({
   group: 'backend failure',
   name: `${op.name} on a failed backend rejects with ERR_STORE_IO carrying the backend's error as cause`,
   needs: ['breakBackend', ...(op.needs ?? [])],
+  catches: 'raw-backend-errors',
   async run(ctx) {
     const store = await storeWithRow(ctx);
     await ctx.options.breakBackend!(store);

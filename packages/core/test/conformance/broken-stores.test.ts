@@ -19,6 +19,10 @@ const mapDefects = [
   'empty-array-for-missing',
   'string-keys',
   'torn-read',
+  'nul-truncated-keys',
+  'getmany-reversed',
+  'forgets-on-reopen',
+  'raw-backend-errors',
 ] as const;
 const fileDefects = ['buffering', 'no-dir-fsync', 'visible-before-persist'] as const;
 type Defect = (typeof mapDefects)[number];
@@ -33,14 +37,24 @@ class BrokenStore implements RegistryStore {
     private readonly rows: Map<string, StoreEntry>,
   ) {}
 
+  /** Set by breakBackend: every later call fails as the backend would. */
+  broken = false;
+
   #id(key: Uint8Array): string {
-    return this.defect === 'string-keys' ? new TextDecoder().decode(key) : Buffer.from(key).toString('hex');
+    if (this.defect === 'string-keys') return new TextDecoder().decode(key);
+    if (this.defect === 'nul-truncated-keys')
+      return Buffer.from(key.subarray(0, key.indexOf(0) < 0 ? key.length : key.indexOf(0))).toString('hex');
+    return Buffer.from(key).toString('hex');
   }
 
   #check(op: string, ...keys: unknown[]): void {
     if (this.#closed && this.defect !== 'answers-after-close') throw Object.assign(new Error('closed'), { code: 'ERR_STORE_CLOSED' });
     const bad = keys.some((k) => !(k instanceof Uint8Array) || k.length === 0 || k.length > 511);
     if (bad) throw Object.assign(new Error(`bad ${op} argument`), { code: 'ERR_INVALID_ARGUMENT' });
+    if (this.broken) {
+      const cause = Object.assign(new Error('backend handle closed'), { code: 'EBADF' });
+      throw this.defect === 'raw-backend-errors' ? cause : Object.assign(new Error(`${op} failed`, { cause }), { code: 'ERR_STORE_IO' });
+    }
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -57,7 +71,8 @@ class BrokenStore implements RegistryStore {
   async getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     if (!Array.isArray(keys)) throw Object.assign(new Error('not an array'), { code: 'ERR_INVALID_ARGUMENT' });
     this.#check('getMany', ...keys);
-    return Promise.all(keys.map((k) => this.get(k)));
+    const values = await Promise.all(keys.map((k) => this.get(k)));
+    return this.defect === 'getmany-reversed' ? values.reverse() : values;
   }
 
   async write(puts: readonly StoreEntry[]): Promise<void> {
@@ -92,14 +107,20 @@ class BrokenStore implements RegistryStore {
 
 const tables = new Map<string, Map<string, StoreEntry>>();
 function openBroken(defect: Defect | 'none', dir: string): BrokenStore {
-  if (!tables.has(dir)) tables.set(dir, new Map());
+  if (!tables.has(dir) || defect === 'forgets-on-reopen') tables.set(dir, new Map());
   return new BrokenStore(defect, tables.get(dir)!);
 }
 
 const fixture = fileURLToPath(new URL('../fixtures/json-file-store.mjs', import.meta.url));
 
 function optionsFor(defect: string): RunConformanceOptions {
-  if ((mapDefects as readonly string[]).includes(defect)) return { name: defect, open: (dir) => openBroken(defect as Defect, dir) };
+  if (defect === 'none' || (mapDefects as readonly string[]).includes(defect)) {
+    return {
+      name: defect,
+      open: (dir) => openBroken(defect as Defect, dir),
+      breakBackend: (store) => void ((store as BrokenStore).broken = true),
+    };
+  }
   const url = `${pathToFileURL(fixture).href}?defect=${defect}`;
   return { name: defect, open: (dir) => new JsonFileStore(dir, defect), module: url, failNextWrite, crashRounds: 2 };
 }
@@ -111,6 +132,10 @@ const because: Record<string, RegExp> = {
   'visible-before-persist': /contents after the failed write \(in this process\)/,
   'null-for-missing': /expected undefined, got null/,
   'answers-after-close': /expected a rejection with ERR_STORE_CLOSED, but it resolved/,
+  'raw-backend-errors': /expected ERR_STORE_IO, got/,
+  'getmany-reversed': /m3: bytes differ/,
+  'nul-truncated-keys': /: bytes differ/,
+  'forgets-on-reopen': /contents after two reopens/,
 };
 
 const caught = allCases.flatMap((c) =>
@@ -138,7 +163,7 @@ describe('conformance suite › catches broken stores', () => {
   }
 
   it('the correct map store passes every case the broken ones fail (each fails for its defect alone)', async () => {
-    const report = await runConformance({ name: 'reference', open: (dir) => openBroken('none', dir) });
+    const report = await runConformance({ ...optionsFor('none'), name: 'reference' });
     expect(report.cases.filter((c) => c.status === 'failed')).toEqual([]);
     expect(report.passed).toBeGreaterThan(25);
   });
