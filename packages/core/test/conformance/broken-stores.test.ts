@@ -118,7 +118,9 @@ function optionsFor(defect: string): RunConformanceOptions {
     return {
       name: defect,
       open: (dir) => openBroken(defect as Defect, dir),
-      breakBackend: (store) => void ((store as BrokenStore).broken = true),
+      breakBackend: (store) => {
+        (store as BrokenStore).broken = true;
+      },
     };
   }
   const url = `${pathToFileURL(fixture).href}?defect=${defect}`;
