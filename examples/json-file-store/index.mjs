@@ -50,7 +50,7 @@ export class JsonFileRegistryStore extends BaseRegistryStore {
   static async open(dir) {
     await mkdir(dir, { recursive: true });
     // A temporary file is a write that never reached its rename: it was not acknowledged.
-    await rm(join(dir, TEMP_FILE), { force: true });
+    await rm(join(dir, TEMP_FILE), { recursive: true, force: true });
     const rows = new Map();
     let text;
     try {
@@ -124,6 +124,11 @@ export function openStore(dir) {
 /** For the suite's ERR_STORE_IO cases: deletes the store's directory under it. */
 export async function breakBackend(store) {
   await rm(store.dir, { recursive: true, force: true });
+}
+
+/** For the suite's failed-persist case: a directory where the next write's temporary file must go. */
+export async function failNextWrite(store) {
+  await mkdir(join(store.dir, TEMP_FILE));
 }
 
 export const name = 'json-file';
