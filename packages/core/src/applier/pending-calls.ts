@@ -16,7 +16,7 @@ export interface PendingCall {
 export const MAX_COALESCED_ENTRIES = 4096;
 
 /**
- * The applier's call queue (automatic group commit, docs/design.md, section "Group commit"). The
+ * The applier's call queue (automatic group commit, docs/design.md, 'Group commit'). The
  * first call runs at once; calls made while a group is being applied and written wait, and the
  * next group takes all of them (up to {@link MAX_COALESCED_ENTRIES} entries, never splitting a
  * call). `commit` applies one group, settles its calls, and returns the calls it did not apply
