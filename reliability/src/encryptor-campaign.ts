@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileKek, encodeBootstrap } from '@keyledger/core';
-import { runChild } from '@keyledger/core/conformance';
+import { runChild } from '@keyledger/harness';
 import { ENCRYPTOR_CHILD_SCRIPT, NODE_ID } from './encryptor-child.js';
 import { buildPowerLoss, powerLossEnv, restorePowerLoss } from './powerloss.js';
 import { Rng } from './rng.js';

@@ -22,7 +22,7 @@ import {
 import { hex } from './digest.js';
 import { errorText, leaks } from './key-hygiene.js';
 import { wrapDeterministic } from './log-generator.js';
-import { applyModel, cloneModel, emptyModel, slotKey, type ModelRow, type ModelState } from './model.js';
+import { appliedTop, applyModel, cloneModel, emptyModel, slotKey, type ModelRow, type ModelState } from './model.js';
 import { FIXED_CLOCK } from './reference.js';
 
 /** What a resolved apply answers: 'already-applied' for a re-delivery, else 'ok'. */
@@ -233,7 +233,7 @@ async function checkInvariants(m: ModelState, r: Real, what: string): Promise<vo
     active: m.active,
     keys: [...m.keys].map(([id, k]) => [id, k.purpose, k.wrapped]).sort(),
     applied: m.applied.toString(),
-    top: (m.recorded > m.applied ? m.recorded : m.applied).toString(),
+    top: appliedTop(m).toString(),
     env: m.storageEnvelope,
     sc: m.storageCutover.toString(),
     rc: m.raftCutover.toString(),

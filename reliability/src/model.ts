@@ -12,7 +12,7 @@ import {
 import { hex } from './digest.js';
 
 /**
- * A small pure model of SPEC §6 — what applying an entry must do to the registry and the
+ * A small pure model of docs/design.md, 'Applier' — what applying an entry must do to the registry and the
  * encryption state — to run against the real Applier. It uses core's decoder (the codecs have
  * their own pin and round-trip tests); everything after decoding is modelled here independently.
  */
@@ -81,6 +81,12 @@ function raise(m: ModelState, index: bigint | undefined): void {
   if (index !== undefined && index > m.applied) m.applied = index;
 }
 
+/** The effective applied index: the larger of the state's and the record's (Math.max takes no bigint). */
+export function appliedTop(m: ModelState): bigint {
+  if (m.recorded > m.applied) return m.recorded;
+  return m.applied;
+}
+
 /**
  * Applies `entry` to a copy of `m`. Returns the outcome ('ok' or the reason code) and the next
  * state; on anything but 'ok' the next state is `m` itself: a halted entry changes nothing.
@@ -93,7 +99,7 @@ export function applyModel(
   canUnwrap: (wrapped: Uint8Array) => boolean,
 ): { outcome: string; next: ModelState } {
   // A re-delivery: an encryption entry at or below the applied index changes nothing (0n is no index).
-  const top = m.recorded > m.applied ? m.recorded : m.applied;
+  const top = appliedTop(m);
   if (index !== undefined && index !== 0n && index <= top && isEncryptionOpcode(entry[0]!)) return { outcome: 'already-applied', next: m };
   const n = cloneModel(m);
   try {

@@ -46,7 +46,7 @@ async function load(store: RegistryStore, options: ApplierOptions): Promise<Load
 }
 
 /**
- * Applies replicated encryption entries to durable local state (docs/design.md, section "Applier").
+ * Applies replicated encryption entries to durable local state (docs/design.md, 'Applier').
  *
  * Calls behave as if made one after another in call order, and each resolves once its entries'
  * effects are durable. Calls made while a write is in flight are coalesced into the next group

@@ -13,7 +13,7 @@ import { startingLocalEpoch } from './local-writer-epoch.js';
 export type BootstrapEffect = 'bootstrapped' | 'replayed';
 
 /**
- * Applies a bootstrap (docs/design.md, section "Bootstrap"): both DEKs, both active ids, the
+ * Applies a bootstrap (docs/design.md, 'Bootstrap rule'): both DEKs, both active ids, the
  * applied index and every batch registration are staged together and so commit in the entry's
  * one atomic write. `batch` holds the batch rows as registration entry bytes (the plan encoded
  * them to prefetch their rows).

@@ -41,7 +41,7 @@ export interface GroupOutcome {
 
 /**
  * True when the entry was applied before: an encryption entry whose index is at or below the
- * applied index (docs/design.md, section "Applied index"). `0n` carries no such protection: it is
+ * applied index (docs/design.md, 'Re-delivery and the applied index'). `0n` carries no such protection: it is
  * "none" for the applied index, and Raft never uses it.
  */
 export function isReapplied(item: GroupItem, applied: bigint): boolean {

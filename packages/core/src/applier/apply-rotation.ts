@@ -38,7 +38,7 @@ function only(effect: RotationEffect): Applied {
 }
 
 /**
- * Applies a rotation entry (docs/design.md, section "Rotation"): a DEK rotation or one of the two
+ * Applies a rotation entry (docs/design.md, 'Rotation rule'): a DEK rotation or one of the two
  * envelope cutovers. `proposer` is the proposer's registration as entry bytes.
  */
 export async function applyRotation(

@@ -4,7 +4,7 @@ import type { GroupItem } from './apply-group.js';
 
 // The applier's argument checks (ERR_INVALID_ARGUMENT, never a halt): all of a call's arguments
 // are checked when the call is made, before any of its entries is applied, so a bad item commits
-// nothing of its call. docs/design.md, section "Argument checks".
+// nothing of its call. docs/design.md, 'Applier'.
 
 function where(position: number | undefined): string {
   return position === undefined ? '' : `entries[${position}]: `;

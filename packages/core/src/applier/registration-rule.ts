@@ -13,7 +13,7 @@ function hex64(v: bigint): string {
 }
 
 /**
- * The registration rule (docs/design.md, section "Registration rule"): the slot's stored row and a
+ * The registration rule (docs/design.md, 'Registration rule'): the slot's stored row and a
  * well-formed registration entry in, the effect and the new row out. Pure: no store, no
  * transaction, so single entries, groups, bootstrap batches and rotation proposers all decide
  * through this one function.

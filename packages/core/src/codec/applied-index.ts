@@ -11,7 +11,7 @@ import { checkU64 } from './wire.js';
  * The highest raft index whose encryption entry this replica applied. The applier puts it in the
  * same atomic write as the effects of every entry that carries an index, so a re-delivered entry
  * (Raft replays from the host's own applied index after a crash) is recognised without rewriting
- * the JSON state record on every registration. See docs/design.md, section "Applied index".
+ * the JSON state record on every registration. See docs/design.md, 'Applied-index record'.
  */
 export const APPLIED_KEY: Uint8Array = new TextEncoder().encode('!encryption|applied');
 export const APPLIED_INDEX_LENGTH = 8;

@@ -7,7 +7,7 @@ import { openEnvelope } from './seal-envelope.js';
 
 /**
  * Opens an envelope with the DEKs `applier` holds, without an Encryptor: decryption needs no
- * registry and no epoch, so a reader bumps nothing (docs/design.md, section 'Envelope').
+ * registry and no epoch, so a reader bumps nothing (docs/design.md, section 'Envelope layout').
  * Rejects with the envelope codes, ERR_UNKNOWN_KEY_ID or ERR_INTEGRITY.
  */
 export async function decryptEnvelope(

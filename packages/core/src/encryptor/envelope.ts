@@ -4,7 +4,7 @@ import { NONCE_LENGTH } from './nonce-factory.js';
 
 /**
  * The envelope every value is sealed in, byte-compatible with elastickv (docs/design.md,
- * section 'Envelope'):
+ * section 'Envelope layout'):
  *
  * | offset | size | field                                   |
  * |--------|------|-----------------------------------------|

@@ -3,7 +3,7 @@ import { ErrorCode, KeyledgerError } from '../errors.js';
 
 /**
  * Snappy block format (Go's `snappy.Encode`), which elastickv uses for flag bit 0
- * (docs/design.md, section 'Envelope'). `snappyjs` is a pure-JS implementation: no native build.
+ * (docs/design.md, section 'Envelope layout'). `snappyjs` is a pure-JS implementation: no native build.
  */
 export function compressBlock(plain: Uint8Array): Uint8Array {
   return snappy.compress(plain);

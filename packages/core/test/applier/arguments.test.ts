@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
-import { FIXED_NOW, W1, newBootstrap, newKek, observe, regEntry, unchanged } from '../../src/conformance/applier-bootstrap.js';
+import { FIXED_NOW, W1, newBootstrap, newKek, observe, regEntry, unchanged } from '../support/applier.js';
 import {
   Applier,
   ErrorCode,

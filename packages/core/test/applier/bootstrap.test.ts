@@ -1,4 +1,3 @@
-import { effectOf } from '../../src/conformance/result-view.js';
 import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
 import {
@@ -17,7 +16,8 @@ import {
   storedStateIsHeld,
   tampered,
   wrapNewDek,
-} from '../../src/conformance/applier-bootstrap.js';
+  effectOf,
+} from '../support/applier.js';
 import {
   Applier,
   ErrorCode,

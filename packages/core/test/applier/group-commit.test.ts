@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
-import { W1, W2, regEntry } from '../../src/conformance/applier-bootstrap.js';
+import { W1, W2, regEntry } from '../support/applier.js';
 import { Applier, ErrorCode, MemoryRegistryStore, hasCode, isHalt, type ApplyResult } from '../../src/index.js';
 
 // Automatic group commit (issue 16.1): calls made while a write is in flight share the next write.

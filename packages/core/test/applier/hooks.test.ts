@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { W1, W2, regEntry } from '../../src/conformance/applier-bootstrap.js';
+import { W1, W2, regEntry } from '../support/applier.js';
 import { Applier, ErrorCode, MemoryRegistryStore, hasCode, isHalt, registryKey, type AppliedEvent } from '../../src/index.js';
 
 describe('appliedIndex and onApplied', () => {

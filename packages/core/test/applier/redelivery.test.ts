@@ -12,7 +12,7 @@ import {
   rotateDekEntry,
   unchanged,
   wrapNewDek,
-} from '../../src/conformance/applier-bootstrap.js';
+} from '../support/applier.js';
 import {
   APPLIED_KEY,
   Applier,

@@ -1,4 +1,3 @@
-import { effectOf } from '../../src/conformance/result-view.js';
 import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
 import {
@@ -20,7 +19,8 @@ import {
   tampered,
   unchanged,
   wrapNewDek,
-} from '../../src/conformance/applier-bootstrap.js';
+  effectOf,
+} from '../support/applier.js';
 import {
   Applier,
   ErrorCode,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { W1, regEntry } from '../../src/conformance/applier-bootstrap.js';
+import { W1, regEntry } from '../support/applier.js';
 import { Applier, MemoryRegistryStore, isHalt, type ApplyResult } from '../../src/index.js';
 
 // Type tests: this file is typechecked (`pnpm typecheck`), so each @ts-expect-error below fails

@@ -1,7 +1,7 @@
 import { createDecipheriv } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { regEntry } from '../../src/conformance/applier-bootstrap.js';
+import { regEntry } from '../../src/conformance/fixtures.js';
 import {
   Applier,
   Encryptor,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { newKek, regEntry } from '../../src/conformance/applier-bootstrap.js';
+import { newKek, regEntry } from '../../src/conformance/fixtures.js';
 import {
   Applier,
   Encryptor,

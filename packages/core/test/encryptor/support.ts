@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { newBootstrap, newKek } from '../../src/conformance/applier-bootstrap.js';
+import { newBootstrap, newKek } from '../../src/conformance/fixtures.js';
 import {
   Applier,
   type ApplierOptions,
