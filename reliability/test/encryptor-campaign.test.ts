@@ -28,7 +28,7 @@ describe.each(ADAPTERS)('Encryptor crash campaign on %s', (target) => {
 
 describe('the campaign has teeth', () => {
   it('a writer whose epoch bump is not synced reissues nonces after a power cut', async () => {
-    const r = await runEncryptorCampaign({ target: 'naive-unsynced', restarts: 12, powerLoss: true, seed: 13, workDir: work() });
+    const r = await runEncryptorCampaign({ target: 'naive-unsynced', restarts: 6, powerLoss: true, seed: 13, workDir: work() });
     console.log(describeEncryptorReport(r));
     expect(r.repeats, 'the nonce log must show the repeats an unsynced bump causes').toBeGreaterThan(0);
   });
