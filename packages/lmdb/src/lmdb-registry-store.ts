@@ -13,7 +13,7 @@ import {
   readCreateOption,
 } from '@keyledger/core';
 import { EnvironmentLock } from './environment-lock.js';
-import { LMDB_REGISTRY_DB_NAME, type LmdbDatabase, openRegistryDb } from './registry-db.js';
+import { LMDB_REGISTRY_DB_NAME, type LmdbDatabase, hasRegistryDb, openRegistryDb } from './registry-db.js';
 
 export { LMDB_REGISTRY_DB_NAME } from './registry-db.js';
 export type { LmdbDatabase } from './registry-db.js';
@@ -162,7 +162,7 @@ export class LmdbRegistryStore extends BaseRegistryStore {
         throw errors.io(`cannot open ${JSON.stringify(path)}`, err);
       }
       pending.own(() => root.close());
-      if (!create && root.openDB({ name: LMDB_REGISTRY_DB_NAME, keyEncoding: 'binary', encoding: 'binary', create: false }) === undefined) {
+      if (!create && !hasRegistryDb(root)) {
         throw errors.notFound(path, `an lmdb environment without the sub-database ${LMDB_REGISTRY_DB_NAME}`);
       }
       return new LmdbRegistryStore(root, { closeHandle: true, [HELD_LOCK]: lock } as ConstructionOptions);

@@ -53,6 +53,19 @@ function storedFlags(root: LmdbRootDatabase): number {
   return new DataView(record.buffer, record.byteOffset, record.byteLength).getUint16(MD_FLAGS_OFFSET, endianness() === 'LE');
 }
 
+/**
+ * False only when the environment certainly holds no keyledger sub-database: what
+ * `open(path, { create: false })` refuses as not found. One that lmdb cannot open is left to
+ * {@link openRegistryDb} to refuse.
+ */
+export function hasRegistryDb(root: LmdbRootDatabase): boolean {
+  try {
+    return root.openDB({ name: LMDB_REGISTRY_DB_NAME, keyEncoding: 'binary', encoding: 'binary', create: false }) !== undefined;
+  } catch {
+    return true;
+  }
+}
+
 const REMEDY = `if its rows are not needed, drop it (root.openDB('${LMDB_REGISTRY_DB_NAME}', { dupSort: … }).drop()); otherwise give keyledger an environment of its own`;
 
 /**

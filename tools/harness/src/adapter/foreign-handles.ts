@@ -1,0 +1,79 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Level } from 'level';
+import { open } from 'lmdb';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '@keyledger/core';
+import { codeOf } from './preamble.js';
+
+// better-sqlite3 ships no types here; only its constructor is needed, as a foreign handle.
+const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => { close(): void };
+
+/** The three libraries' handles, each opened on a fresh directory and closed after use. */
+const HANDLES = {
+  lmdb: {
+    what: 'an lmdb root database',
+    async with(dir: string, use: (handle: unknown) => void) {
+      const root = open(dir, {});
+      try {
+        use(root);
+      } finally {
+        await root.close();
+      }
+    },
+  },
+  level: {
+    what: 'a Level database',
+    async with(dir: string, use: (handle: unknown) => void) {
+      const db = new Level(dir);
+      await db.open();
+      try {
+        use(db);
+      } finally {
+        await db.close();
+      }
+    },
+  },
+  sqlite: {
+    what: 'a better-sqlite3 Database',
+    async with(dir: string, use: (handle: unknown) => void) {
+      const db = new Database(join(dir, 'x.db'));
+      try {
+        use(db);
+      } finally {
+        db.close();
+      }
+    },
+  },
+} as const;
+
+/**
+ * The refusals every adapter's constructor shares: nothing (`ERR_NIL_STORE`), a plain object, and
+ * the other two libraries' handles (`ERR_UNSUPPORTED_STORE`).
+ */
+export function describeHandleRefusals(options: {
+  name: string;
+  /** The library the adapter drives: its own handle is not a foreign one. */
+  own: keyof typeof HANDLES;
+  construct: (handle: unknown) => unknown;
+  freshDir: () => string;
+}): void {
+  const { name, own, construct, freshDir } = options;
+  describe(`${name} › construction refusal (shared)`, () => {
+    it('refuses null and undefined with ERR_NIL_STORE', () => {
+      expect(codeOf(() => construct(null))).toBe(ErrorCode.NIL_STORE);
+      expect(codeOf(() => construct(undefined))).toBe(ErrorCode.NIL_STORE);
+    });
+
+    it('refuses a plain object', () => {
+      expect(codeOf(() => construct({}))).toBe(ErrorCode.UNSUPPORTED_STORE);
+    });
+
+    for (const [library, handle] of Object.entries(HANDLES)) {
+      if (library === own) continue;
+      it(`refuses ${handle.what}`, async () => {
+        await handle.with(freshDir(), (h) => expect(codeOf(() => construct(h))).toBe(ErrorCode.UNSUPPORTED_STORE));
+      });
+    }
+  });
+}
