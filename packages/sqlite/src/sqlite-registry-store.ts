@@ -2,6 +2,7 @@ import {
   AdapterErrors,
   BaseRegistryStore,
   type HandleRule,
+  isKeyledgerError,
   OwnedResources,
   type StoreEntry,
   type StoreOpenOptions,
@@ -75,6 +76,7 @@ function onConnection<T>(db: SqliteDatabase, what: string, work: () => T): T {
   try {
     return work();
   } catch (err) {
+    if (isKeyledgerError(err)) throw err;
     if (sqliteCode(err) === 'SQLITE_NOTADB') throw errors.unsupported(`${JSON.stringify(db.name)} is not a SQLite database`, err);
     if (sqliteCode(err) === 'SQLITE_BUSY') throw errors.inUse(db.name, err);
     throw errors.io(`cannot ${what} ${JSON.stringify(db.name)}`, err);
