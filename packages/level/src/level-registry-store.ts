@@ -33,7 +33,10 @@ export interface LevelRegistryStoreOptions {
   closeHandle?: boolean;
 }
 
-const errors = new AdapterErrors('LevelRegistryStore', 'pass an open on-disk database: new Level(path) from level, or new ClassicLevel(path)');
+const errors = new AdapterErrors(
+  'LevelRegistryStore',
+  'pass an open on-disk database: new Level(path) from level, or new ClassicLevel(path)',
+);
 
 const DATABASE_MEMBERS = { sublevel: 'function', status: 'string', supports: 'object' } as const;
 
@@ -41,7 +44,10 @@ const DATABASE_RULES: readonly HandleRule<LevelDatabase>[] = [
   // Volatile, by abstract-level's manifest (memory-level says permanence: false): a volatile
   // database forgets every registration on restart, after which a rolled-back epoch would be
   // accepted and a nonce reused.
-  (d) => (d.supports.permanence !== true ? `the database is not persistent (its manifest has permanence: ${String(d.supports.permanence)})` : undefined),
+  (d) =>
+    d.supports.permanence !== true
+      ? `the database is not persistent (its manifest has permanence: ${String(d.supports.permanence)})`
+      : undefined,
   (d) => (typeof d.location !== 'string' ? 'the handle is a sublevel or has no on-disk location, not the root database' : undefined),
   // 'opening' is accepted: level opens lazily and defers operations until it is open.
   (d) => (d.status !== 'open' && d.status !== 'opening' ? `the database is ${d.status}` : undefined),

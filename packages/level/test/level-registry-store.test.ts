@@ -6,7 +6,15 @@ import { MemoryLevel } from 'memory-level';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type RegistryStore } from '@keyledger/core';
 import { describeRegistryStore } from '@keyledger/core/conformance';
-import { bytes, codeOf, collect, describeHandleRefusals, describeOneApplier, describeOpenByPath, tempDirs } from '@keyledger/harness/adapter';
+import {
+  bytes,
+  codeOf,
+  collect,
+  describeHandleRefusals,
+  describeOneApplier,
+  describeOpenByPath,
+  tempDirs,
+} from '@keyledger/harness/adapter';
 import { LevelRegistryStore } from '../src/index.js';
 
 const freshDir = tempDirs('level');

@@ -29,7 +29,12 @@ const FOREIGN: Record<string, (root: RootDatabase) => () => unknown> = {
   },
   // reverseKey orders keys from their last byte: a prefix scan would miss rows.
   reverseKey: (root) => {
-    const db = root.openDB({ name: LMDB_REGISTRY_DB_NAME, keyEncoding: 'binary', encoding: 'binary', reverseKey: true } as never) as ReturnType<RootDatabase['openDB']>;
+    const db = root.openDB({
+      name: LMDB_REGISTRY_DB_NAME,
+      keyEncoding: 'binary',
+      encoding: 'binary',
+      reverseKey: true,
+    } as never) as ReturnType<RootDatabase['openDB']>;
     db.transactionSync(() => db.put(KEY, Buffer.from([1])));
     return () => [...db.getRange({})].map((e) => [...(e.key as Buffer), ...(e.value as Buffer)]);
   },

@@ -4,7 +4,15 @@ import { open, type RootDatabase } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type RegistryStore } from '@keyledger/core';
 import { describeRegistryStore } from '@keyledger/core/conformance';
-import { bytes, codeOf, collect, describeHandleRefusals, describeOneApplier, describeOpenByPath, tempDirs } from '@keyledger/harness/adapter';
+import {
+  bytes,
+  codeOf,
+  collect,
+  describeHandleRefusals,
+  describeOneApplier,
+  describeOpenByPath,
+  tempDirs,
+} from '@keyledger/harness/adapter';
 import { LmdbRegistryStore } from '../src/index.js';
 
 const freshDir = tempDirs('lmdb');

@@ -12,7 +12,6 @@ import {
 } from '@keyledger/core';
 import { REGISTRY_TABLE, SQLITE_REGISTRY_TABLE, checkRegistryTable, createRegistryTable, hasRegistryTable } from './registry-table.js';
 
-
 /** `PRAGMA synchronous` value FULL: the WAL is synced on every commit. */
 const SYNCHRONOUS_FULL = 2;
 
@@ -47,7 +46,10 @@ export interface SqliteRegistryStoreOptions {
   closeHandle?: boolean;
 }
 
-const errors = new AdapterErrors('SqliteRegistryStore', 'pass an open, writable better-sqlite3 Database on a file path: new Database(path)');
+const errors = new AdapterErrors(
+  'SqliteRegistryStore',
+  'pass an open, writable better-sqlite3 Database on a file path: new Database(path)',
+);
 
 const DATABASE_MEMBERS = {
   prepare: 'function',

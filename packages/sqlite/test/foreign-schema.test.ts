@@ -76,7 +76,9 @@ describe('SqliteRegistryStore › a keyledger_registry it did not make is refuse
   it('says what is wrong and what to do', () => {
     const { path } = makeForeign(FOREIGN['no primary key']!);
     const db = new Database(path);
-    expect(() => new SqliteRegistryStore(db)).toThrow(/has the columns \(key BLOB, value BLOB NOT NULL\).*not made by keyledger: rename or drop it/);
+    expect(() => new SqliteRegistryStore(db)).toThrow(
+      /has the columns \(key BLOB, value BLOB NOT NULL\).*not made by keyledger: rename or drop it/,
+    );
     db.close();
   });
 

@@ -4,7 +4,15 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type RegistryStore } from '@keyledger/core';
 import { describeRegistryStore } from '@keyledger/core/conformance';
-import { bytes, codeOf, collect, describeHandleRefusals, describeOneApplier, describeOpenByPath, tempDirs } from '@keyledger/harness/adapter';
+import {
+  bytes,
+  codeOf,
+  collect,
+  describeHandleRefusals,
+  describeOneApplier,
+  describeOpenByPath,
+  tempDirs,
+} from '@keyledger/harness/adapter';
 import { SqliteRegistryStore } from '../src/index.js';
 
 const freshDir = tempDirs('sqlite');

@@ -40,15 +40,21 @@ if (process.env.KEYLEDGER_HOLD === '1') {
 function outcomeOf(run: ChildRun, what: string): OpenOutcome {
   const last = run.lines.find((l) => l.startsWith('{'));
   if (run.exitCode !== 0 || last === undefined) {
-    throw new Error(`${what}: the child ended with exit code ${run.exitCode}${run.killed ? ' (killed: it hung)' : ''}: ${run.stderr.trim().slice(0, 1500)}`);
+    throw new Error(
+      `${what}: the child ended with exit code ${run.exitCode}${run.killed ? ' (killed: it hung)' : ''}: ${run.stderr.trim().slice(0, 1500)}`,
+    );
   }
   return JSON.parse(last) as OpenOutcome;
 }
 
 /** Opens `path` with `options` in a child process and returns how that went; a crash or a hang throws. */
 export async function openInChild(fixture: FixtureModule, path: string, options: object = {}, umask?: number): Promise<OpenOutcome> {
-  const run = await runChild(OPEN_ATTEMPT, [moduleUrl(fixture), path, JSON.stringify(options), umask === undefined ? '-' : umask.toString(8)], () => false, 30_000)
-    .done;
+  const run = await runChild(
+    OPEN_ATTEMPT,
+    [moduleUrl(fixture), path, JSON.stringify(options), umask === undefined ? '-' : umask.toString(8)],
+    () => false,
+    30_000,
+  ).done;
   return outcomeOf(run, `opening ${path}`);
 }
 
@@ -57,7 +63,12 @@ export async function openInChild(fixture: FixtureModule, path: string, options:
  * resolves once it holds it. `onHolding` runs synchronously while the child holds the store and
  * is blocked on nothing: what it observes is what another process sees.
  */
-export function holdInChild(fixture: FixtureModule, path: string, options: object = {}, umask?: number): { held: Promise<void>; child: ChildHandle } {
+export function holdInChild(
+  fixture: FixtureModule,
+  path: string,
+  options: object = {},
+  umask?: number,
+): { held: Promise<void>; child: ChildHandle } {
   let holding: () => void = () => undefined;
   const held = new Promise<void>((resolve) => {
     holding = resolve;
@@ -73,7 +84,9 @@ export function holdInChild(fixture: FixtureModule, path: string, options: objec
     { env: { ...process.env, KEYLEDGER_HOLD: '1' } },
   );
   const failed = child.done.then((run) => {
-    throw new Error(`the holder of ${path} ended before holding it (exit ${run.exitCode}): ${run.lines.join(' ')} ${run.stderr.trim().slice(0, 1500)}`);
+    throw new Error(
+      `the holder of ${path} ended before holding it (exit ${run.exitCode}): ${run.lines.join(' ')} ${run.stderr.trim().slice(0, 1500)}`,
+    );
   });
   return { held: Promise.race([held, failed]), child };
 }

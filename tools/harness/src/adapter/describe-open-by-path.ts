@@ -23,7 +23,9 @@ const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8)
 /** Every file of the store at `path` and its mode: the directory's entries, or the file and its `-wal`/`-shm`/`-lock` companions. */
 function storeFiles(path: string, shape: 'directory' | 'file'): Record<string, string> {
   const [dir, names] =
-    shape === 'directory' ? [path, readdirSync(path)] : [dirname(path), readdirSync(dirname(path)).filter((n) => n.startsWith(basename(path)))];
+    shape === 'directory'
+      ? [path, readdirSync(path)]
+      : [dirname(path), readdirSync(dirname(path)).filter((n) => n.startsWith(basename(path)))];
   return Object.fromEntries(names.map((n) => [n, mode(join(dir, n))]));
 }
 

@@ -100,13 +100,7 @@ function createLocation(errors: AdapterErrors, path: string, rules: StoreLocatio
   return inspectFile(errors, path, statSync(path), true);
 }
 
-function inspectDirectory(
-  errors: AdapterErrors,
-  path: string,
-  st: Stats,
-  create: boolean,
-  rules: StoreLocationRules,
-): StoreLocationState {
+function inspectDirectory(errors: AdapterErrors, path: string, st: Stats, create: boolean, rules: StoreLocationRules): StoreLocationState {
   if (!st.isDirectory()) throw errors.unsupported(`${JSON.stringify(path)} is ${describeType(st)}, not a directory`);
   let entries: string[];
   try {
@@ -123,7 +117,9 @@ function inspectDirectory(
   if (marker !== undefined && !isRegularFile(join(path, marker))) {
     // A backend creating its files among someone else's could also delete theirs (LevelDB removes
     // files whose names look like its own obsolete logs and tables).
-    throw errors.unsupported(`the directory ${JSON.stringify(path)} holds other files and no ${marker}, so it is not a database of this kind`);
+    throw errors.unsupported(
+      `the directory ${JSON.stringify(path)} holds other files and no ${marker}, so it is not a database of this kind`,
+    );
   }
   return 'existing';
 }
