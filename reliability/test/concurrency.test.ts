@@ -89,7 +89,7 @@ function holdInOtherProcess(store: StoreName, dir: string): Promise<{ stop: () =
 }
 
 describe('two processes on one location', () => {
-  it.each(['level', 'sqlite'] as const)('%s: a second process opening a held location is refused with ERR_STORE_IN_USE', async (store) => {
+  it.each(['lmdb', 'level', 'sqlite'] as const)('%s: a second process opening a held location is refused with ERR_STORE_IN_USE', async (store) => {
     const dir = freshDir();
     const held = await holdInOtherProcess(store, dir);
     try {

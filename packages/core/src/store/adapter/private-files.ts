@@ -40,11 +40,17 @@ export function createPrivateDirectory(path: string): void {
 
 /**
  * Narrows every regular file directly inside `dir` to 0600. For backends that create their files
- * themselves with the umask's mode (LevelDB): run right after the open, before any row is
- * written. Files the backend adds later are covered by the 0700 directory around them.
+ * themselves with the umask's mode (LevelDB): run right after each open, before any row is
+ * written. Files the backend adds while open are covered by the 0700 directory around them. A
+ * file another user owns (EPERM) is left as it is: it is not this process's to change.
  */
 export function restrictFilesIn(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile()) chmodSync(join(dir, entry.name), PRIVATE_FILE_MODE);
+    if (!entry.isFile()) continue;
+    try {
+      chmodSync(join(dir, entry.name), PRIVATE_FILE_MODE);
+    } catch (err) {
+      if (!hasCode(err, 'EPERM')) throw err;
+    }
   }
 }
