@@ -1,12 +1,29 @@
-import { type ChildHandle, type ChildRun, moduleUrl, runChild } from '@keyledger/core/conformance';
+import { type ChildHandle, type ChildRun, moduleUrl, runChild } from '../run-child.js';
+import type { AdapterStore } from './codes.js';
 
 /**
- * What an adapter's test fixture module (`test/fixtures/open-store.mjs`, loading the built
- * package as a user would) exports for the cases here to run in child processes:
- * `openPath(path, options)` is the adapter's `open(path, options)`; `Applier` and
- * `encodeRegistration` are core's.
+ * The path of an adapter's test fixture module (`test/fixtures/open-store.mjs`, loading the built
+ * package as a user would), which exports {@link FixtureExports}.
  */
 export type FixtureModule = string;
+
+/**
+ * What a fixture module exports: `openPath(path, options)` is the adapter's `open(path, options)`;
+ * the rest is `@keyledger/core`'s, which the harness cannot import itself (core bundles the harness).
+ */
+export interface FixtureExports {
+  openPath(path: string, options?: { create?: boolean }): Promise<AdapterStore>;
+  Applier: { open(store: AdapterStore): Promise<{ applyEntry(entry: Uint8Array): Promise<unknown>; close(): Promise<void> }> };
+  encodeRegistration(registration: { dekId: number; fullNodeId: bigint; localEpoch: number }): Uint8Array;
+  registryKey(dekId: number, fullNodeId: bigint): Uint8Array;
+  decodeRegistryRow(value: Uint8Array): { lastSeenEpoch: number };
+  hasCode(err: unknown, code: string): boolean;
+}
+
+/** Loads a fixture module in this process. */
+export async function importFixture(fixture: FixtureModule): Promise<FixtureExports> {
+  return (await import(moduleUrl(fixture))) as FixtureExports;
+}
 
 /** What one open attempt in a child ended with. */
 export type OpenOutcome = { opened: true } | { refused: string };

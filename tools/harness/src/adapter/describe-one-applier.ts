@@ -1,19 +1,19 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Applier, ErrorCode, type RegistryStore, decodeRegistryRow, encodeRegistration, hasCode, registryKey } from '@keyledger/core';
-import { type FixtureModule, holdInChild, openInChild, replayInChild } from './child-open.js';
+import { type FixtureModule, type FixtureExports, holdInChild, importFixture, openInChild, replayInChild } from './child-open.js';
+import { type AdapterStore, CODES } from './codes.js';
 import { bytes, rejectionCode } from './preamble.js';
 
 export interface OneApplierOptions {
   name: string;
   shape: 'directory' | 'file';
   fixture: FixtureModule;
-  open(path: string, options?: { create?: boolean }): Promise<RegistryStore>;
+  open(path: string, options?: { create?: boolean }): Promise<AdapterStore>;
   freshDir: () => string;
 }
 
 const NODE = 0xbeefn;
-const reg = (localEpoch: number): Uint8Array => encodeRegistration({ dekId: 1, fullNodeId: NODE, localEpoch });
+const reg = (core: FixtureExports, localEpoch: number): Uint8Array => core.encodeRegistration({ dekId: 1, fullNodeId: NODE, localEpoch });
 
 /**
  * One applier per store, for every adapter's `open(path)`: a second open — in this process or
@@ -28,8 +28,8 @@ export function describeOneApplier(o: OneApplierOptions): void {
       const path = storePath(o.freshDir());
       const first = await o.open(path);
       await first.write([{ key: bytes(1), value: bytes(1) }]);
-      expect(await rejectionCode(o.open(path))).toBe(ErrorCode.STORE_IN_USE);
-      expect(await rejectionCode(o.open(path, { create: false }))).toBe(ErrorCode.STORE_IN_USE);
+      expect(await rejectionCode(o.open(path))).toBe(CODES.STORE_IN_USE);
+      expect(await rejectionCode(o.open(path, { create: false }))).toBe(CODES.STORE_IN_USE);
       // The refused opens disturbed nothing: the first store still writes and reads.
       await first.write([{ key: bytes(1), value: bytes(2) }]);
       expect(await first.get(bytes(1))).toEqual(bytes(2));
@@ -43,8 +43,8 @@ export function describeOneApplier(o: OneApplierOptions): void {
       const path = storePath(o.freshDir());
       const { held, child } = holdInChild(o.fixture, path);
       await held;
-      expect(await rejectionCode(o.open(path))).toBe(ErrorCode.STORE_IN_USE);
-      expect(await openInChild(o.fixture, path)).toEqual({ refused: ErrorCode.STORE_IN_USE });
+      expect(await rejectionCode(o.open(path))).toBe(CODES.STORE_IN_USE);
+      expect(await openInChild(o.fixture, path)).toEqual({ refused: CODES.STORE_IN_USE });
       child.kill();
       expect((await child.done).killed).toBe(true);
       const after = await o.open(path);
@@ -60,19 +60,20 @@ export function describeOneApplier(o: OneApplierOptions): void {
         attempt = rejectionCode(o.open(path));
       });
       expect(run.lines.at(-1), run.stderr).toBe(`done ${epochs}`);
-      expect(await attempt).toBe(ErrorCode.STORE_IN_USE);
+      expect(await attempt).toBe(CODES.STORE_IN_USE);
       // Once A has closed, B applies its higher epoch; the slot holds it, and A's old epochs now halt.
+      const core = await importFixture(o.fixture);
       const store = await o.open(path);
-      const applier = await Applier.open(store);
-      await applier.applyEntry(reg(50_000));
-      const err = await applier.applyEntry(reg(epochs)).then(
+      const applier = await core.Applier.open(store);
+      await applier.applyEntry(reg(core, 50_000));
+      const err = await applier.applyEntry(reg(core, epochs)).then(
         () => undefined,
         (e: unknown) => e,
       );
-      expect(hasCode(err, ErrorCode.LOCAL_EPOCH_ROLLBACK)).toBe(true);
+      expect(core.hasCode(err, CODES.LOCAL_EPOCH_ROLLBACK)).toBe(true);
       await applier.close();
-      const row = await store.get(registryKey(1, NODE));
-      expect(row && decodeRegistryRow(row).lastSeenEpoch).toBe(50_000);
+      const row = await store.get(core.registryKey(1, NODE));
+      expect(row && core.decodeRegistryRow(row).lastSeenEpoch).toBe(50_000);
       await store.close();
     });
   });

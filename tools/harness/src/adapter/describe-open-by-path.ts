@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type RegistryStore } from '@keyledger/core';
+import { type AdapterStore, CODES } from './codes.js';
 import { type FixtureModule, holdInChild, openInChild } from './child-open.js';
 import { bytes, rejectionCode } from './preamble.js';
 
@@ -14,7 +14,7 @@ export interface OpenByPathOptions {
   /** The adapter's test fixture module (see {@link FixtureModule}). */
   fixture: FixtureModule;
   /** The adapter's `open(path, options)`, in this process. */
-  open(path: string, options?: { create?: boolean }): Promise<RegistryStore>;
+  open(path: string, options?: { create?: boolean }): Promise<AdapterStore>;
   freshDir: () => string;
 }
 
@@ -39,14 +39,14 @@ export function describeOpenByPath(o: OpenByPathOptions): void {
 
   describe(`${o.name} › open(path, { create })`, () => {
     it.each(['/dev/null', '/dev/zero'])('refuses the device %s with ERR_UNSUPPORTED_STORE, without crashing', async (device) => {
-      expect(await openInChild(o.fixture, device)).toEqual({ refused: ErrorCode.UNSUPPORTED_STORE });
-      expect(await openInChild(o.fixture, device, { create: false })).toEqual({ refused: ErrorCode.UNSUPPORTED_STORE });
+      expect(await openInChild(o.fixture, device)).toEqual({ refused: CODES.UNSUPPORTED_STORE });
+      expect(await openInChild(o.fixture, device, { create: false })).toEqual({ refused: CODES.UNSUPPORTED_STORE });
     });
 
     it('refuses a FIFO with ERR_UNSUPPORTED_STORE, without blocking on it', async () => {
       const fifo = join(o.freshDir(), 'fifo');
       execFileSync('mkfifo', [fifo]);
-      expect(await openInChild(o.fixture, fifo)).toEqual({ refused: ErrorCode.UNSUPPORTED_STORE });
+      expect(await openInChild(o.fixture, fifo)).toEqual({ refused: CODES.UNSUPPORTED_STORE });
     });
 
     it(`refuses a ${o.shape === 'directory' ? 'regular file' : 'directory'} with ERR_UNSUPPORTED_STORE, and leaves it as it was`, async () => {
@@ -54,14 +54,14 @@ export function describeOpenByPath(o: OpenByPathOptions): void {
       if (o.shape === 'directory') writeFileSync(path, 'not a store');
       else mkdirSync(path);
       const before = statSync(path);
-      expect(await rejectionCode(o.open(path))).toBe(ErrorCode.UNSUPPORTED_STORE);
+      expect(await rejectionCode(o.open(path))).toBe(CODES.UNSUPPORTED_STORE);
       expect(statSync(path).mtimeMs).toBe(before.mtimeMs);
       expect(statSync(path).mode).toBe(before.mode);
     });
 
     it('create: false on a missing path is ERR_STORE_NOT_FOUND and creates nothing', async () => {
       const path = storePath(join(o.freshDir(), 'missing-parent'));
-      expect(await rejectionCode(o.open(path, { create: false }))).toBe(ErrorCode.STORE_NOT_FOUND);
+      expect(await rejectionCode(o.open(path, { create: false }))).toBe(CODES.STORE_NOT_FOUND);
       expect(existsSync(dirname(path))).toBe(false);
     });
 
@@ -70,7 +70,7 @@ export function describeOpenByPath(o: OpenByPathOptions): void {
       if (o.shape === 'directory') mkdirSync(path, { mode: 0o755 });
       else writeFileSync(path, '', { mode: 0o644 });
       const before = mode(path);
-      expect(await rejectionCode(o.open(path, { create: false }))).toBe(ErrorCode.STORE_NOT_FOUND);
+      expect(await rejectionCode(o.open(path, { create: false }))).toBe(CODES.STORE_NOT_FOUND);
       expect(o.shape === 'directory' ? readdirSync(path) : statSync(path).size).toEqual(o.shape === 'directory' ? [] : 0);
       expect(mode(path)).toBe(before);
     });
@@ -87,7 +87,7 @@ export function describeOpenByPath(o: OpenByPathOptions): void {
 
     it('rejects a create option that is not a boolean with ERR_INVALID_ARGUMENT', async () => {
       const path = storePath(o.freshDir());
-      expect(await rejectionCode(o.open(path, { create: 'no' as never }))).toBe(ErrorCode.INVALID_ARGUMENT);
+      expect(await rejectionCode(o.open(path, { create: 'no' as never }))).toBe(CODES.INVALID_ARGUMENT);
       expect(existsSync(path)).toBe(false);
     });
 
@@ -96,7 +96,7 @@ export function describeOpenByPath(o: OpenByPathOptions): void {
         const path = storePath(o.freshDir());
         mkdirSync(path);
         writeFileSync(join(path, '000005.log'), 'the user’s own file');
-        expect(await rejectionCode(o.open(path))).toBe(ErrorCode.UNSUPPORTED_STORE);
+        expect(await rejectionCode(o.open(path))).toBe(CODES.UNSUPPORTED_STORE);
         expect(readdirSync(path)).toEqual(['000005.log']);
       });
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '@keyledger/core';
+import { CODES } from './codes.js';
 import { codeOf } from './preamble.js';
 
 // better-sqlite3 ships no types here; only its constructor is needed, as a foreign handle.
@@ -61,18 +61,18 @@ export function describeHandleRefusals(options: {
   const { name, own, construct, freshDir } = options;
   describe(`${name} › construction refusal (shared)`, () => {
     it('refuses null and undefined with ERR_NIL_STORE', () => {
-      expect(codeOf(() => construct(null))).toBe(ErrorCode.NIL_STORE);
-      expect(codeOf(() => construct(undefined))).toBe(ErrorCode.NIL_STORE);
+      expect(codeOf(() => construct(null))).toBe(CODES.NIL_STORE);
+      expect(codeOf(() => construct(undefined))).toBe(CODES.NIL_STORE);
     });
 
     it('refuses a plain object', () => {
-      expect(codeOf(() => construct({}))).toBe(ErrorCode.UNSUPPORTED_STORE);
+      expect(codeOf(() => construct({}))).toBe(CODES.UNSUPPORTED_STORE);
     });
 
     for (const [library, handle] of Object.entries(HANDLES)) {
       if (library === own) continue;
       it(`refuses ${handle.what}`, async () => {
-        await handle.with(freshDir(), (h) => expect(codeOf(() => construct(h))).toBe(ErrorCode.UNSUPPORTED_STORE));
+        await handle.with(freshDir(), (h) => expect(codeOf(() => construct(h))).toBe(CODES.UNSUPPORTED_STORE));
       });
     }
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import type { StoreEntry } from '@keyledger/core';
+import type { Row } from './codes.js';
 
 /**
  * A maker of fresh temporary directories named `keyledger-<prefix>-…`, all removed after the
@@ -41,7 +41,7 @@ export async function rejectionCode(promise: Promise<{ close(): Promise<void> }>
 }
 
 /** Every entry of a scan, as plain numbers for readable assertions. */
-export async function collect(it: AsyncIterable<StoreEntry>): Promise<[number[], number[]][]> {
+export async function collect(it: AsyncIterable<Row>): Promise<[number[], number[]][]> {
   const out: [number[], number[]][] = [];
   for await (const e of it) out.push([[...e.key], [...e.value]]);
   return out;
