@@ -1,15 +1,13 @@
 import {
   AdapterErrors,
   BaseRegistryStore,
-  type HandleRule,
   OwnedResources,
-  type StoreEntry,
-  type StoreOpenOptions,
   prefixUpperBound,
   prepareStoreLocation,
   readCreateOption,
   restrictFilesIn,
 } from '@keyledger/core';
+import type { HandleRule, StoreEntry, StoreOpenOptions } from '@keyledger/core';
 import { type BinaryOptions, type LevelRows, openRows } from './registry-rows.js';
 
 export { LEVEL_REGISTRY_SUBLEVEL } from './registry-rows.js';

@@ -3,15 +3,13 @@ import { extname, join } from 'node:path';
 import {
   AdapterErrors,
   BaseRegistryStore,
-  type HandleRule,
   OwnedResources,
-  type StoreEntry,
-  type StoreOpenOptions,
   createPrivateFile,
   prefixUpperBound,
   prepareStoreLocation,
   readCreateOption,
 } from '@keyledger/core';
+import type { HandleRule, StoreEntry, StoreOpenOptions } from '@keyledger/core';
 import { EnvironmentLock } from './environment-lock.js';
 import { LMDB_REGISTRY_DB_NAME, type LmdbDatabase, hasRegistryDb, openRegistryDb } from './registry-db.js';
 

@@ -1,15 +1,13 @@
 import {
   AdapterErrors,
   BaseRegistryStore,
-  type HandleRule,
   isKeyledgerError,
   OwnedResources,
-  type StoreEntry,
-  type StoreOpenOptions,
   prefixUpperBound,
   prepareStoreLocation,
   readCreateOption,
 } from '@keyledger/core';
+import type { HandleRule, StoreEntry, StoreOpenOptions } from '@keyledger/core';
 import { REGISTRY_TABLE, SQLITE_REGISTRY_TABLE, checkRegistryTable, createRegistryTable, hasRegistryTable } from './registry-table.js';
 
 /** `PRAGMA synchronous` value FULL: the WAL is synced on every commit. */

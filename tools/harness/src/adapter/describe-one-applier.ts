@@ -1,16 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FixtureModule, type FixtureExports, holdInChild, importFixture, openInChild, replayInChild } from './child-open.js';
-import { type AdapterStore, CODES } from './codes.js';
+import { CODES } from './codes.js';
+import type { AdapterCaseOptions } from './describe-open-by-path.js';
 import { bytes, rejectionCode } from './preamble.js';
-
-export interface OneApplierOptions {
-  name: string;
-  shape: 'directory' | 'file';
-  fixture: FixtureModule;
-  open(path: string, options?: { create?: boolean }): Promise<AdapterStore>;
-  freshDir: () => string;
-}
 
 const NODE = 0xbeefn;
 const reg = (core: FixtureExports, localEpoch: number): Uint8Array => core.encodeRegistration({ dekId: 1, fullNodeId: NODE, localEpoch });
@@ -20,7 +13,7 @@ const reg = (core: FixtureExports, localEpoch: number): Uint8Array => core.encod
  * another — is refused with `ERR_STORE_IN_USE` while the first holds the store, and the kernel
  * lets go of it when the holder dies, SIGKILL included: no stale lock is left behind.
  */
-export function describeOneApplier(o: OneApplierOptions): void {
+export function describeOneApplier(o: AdapterCaseOptions): void {
   const storePath = (dir: string): string => join(dir, o.shape === 'directory' ? 'store' : 'store.db');
 
   describe(`${o.name} › one applier per store`, () => {

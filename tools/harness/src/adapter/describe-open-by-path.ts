@@ -6,7 +6,8 @@ import { type AdapterStore, CODES } from './codes.js';
 import { type FixtureModule, holdInChild, openInChild } from './child-open.js';
 import { bytes, rejectionCode } from './preamble.js';
 
-export interface OpenByPathOptions {
+/** What the shared adapter cases need to know about an adapter. */
+export interface AdapterCaseOptions {
   /** The adapter's class name, for case titles. */
   name: string;
   /** What the store is at its path: a directory of files (lmdb, level) or one file (sqlite). */
@@ -34,7 +35,7 @@ function storeFiles(path: string, shape: 'directory' | 'file'): Record<string, s
  * library sees the path (in a child process, so that a crash fails the case instead of the test
  * runner), what `create: false` leaves untouched, and the modes of what it creates.
  */
-export function describeOpenByPath(o: OpenByPathOptions): void {
+export function describeOpenByPath(o: AdapterCaseOptions): void {
   const storePath = (dir: string): string => join(dir, o.shape === 'directory' ? 'store' : 'store.db');
 
   describe(`${o.name} › open(path, { create })`, () => {

@@ -9,43 +9,24 @@ import { codeOf } from './preamble.js';
 // better-sqlite3 ships no types here; only its constructor is needed, as a foreign handle.
 const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => { close(): void };
 
-/** The three libraries' handles, each opened on a fresh directory and closed after use. */
-const HANDLES = {
-  lmdb: {
-    what: 'an lmdb root database',
-    async with(dir: string, use: (handle: unknown) => void) {
-      const root = open(dir, {});
-      try {
-        use(root);
-      } finally {
-        await root.close();
-      }
-    },
-  },
+/** A handle of one of the three libraries, opened on a fresh directory; `close` releases it. */
+interface ForeignHandle {
+  what: string;
+  open(dir: string): Promise<{ close(): unknown }>;
+}
+
+const HANDLES: Record<'lmdb' | 'level' | 'sqlite', ForeignHandle> = {
+  lmdb: { what: 'an lmdb root database', open: async (dir) => open(dir, {}) },
   level: {
     what: 'a Level database',
-    async with(dir: string, use: (handle: unknown) => void) {
+    open: async (dir) => {
       const db = new Level(dir);
       await db.open();
-      try {
-        use(db);
-      } finally {
-        await db.close();
-      }
+      return db;
     },
   },
-  sqlite: {
-    what: 'a better-sqlite3 Database',
-    async with(dir: string, use: (handle: unknown) => void) {
-      const db = new Database(join(dir, 'x.db'));
-      try {
-        use(db);
-      } finally {
-        db.close();
-      }
-    },
-  },
-} as const;
+  sqlite: { what: 'a better-sqlite3 Database', open: async (dir) => new Database(join(dir, 'x.db')) },
+};
 
 /**
  * The refusals every adapter's constructor shares: nothing (`ERR_NIL_STORE`), a plain object, and
@@ -54,7 +35,7 @@ const HANDLES = {
 export function describeHandleRefusals(options: {
   name: string;
   /** The library the adapter drives: its own handle is not a foreign one. */
-  own: keyof typeof HANDLES;
+  own: 'lmdb' | 'level' | 'sqlite';
   construct: (handle: unknown) => unknown;
   freshDir: () => string;
 }): void {
@@ -72,7 +53,12 @@ export function describeHandleRefusals(options: {
     for (const [library, handle] of Object.entries(HANDLES)) {
       if (library === own) continue;
       it(`refuses ${handle.what}`, async () => {
-        await handle.with(freshDir(), (h) => expect(codeOf(() => construct(h))).toBe(CODES.UNSUPPORTED_STORE));
+        const h = await handle.open(freshDir());
+        try {
+          expect(codeOf(() => construct(h))).toBe(CODES.UNSUPPORTED_STORE);
+        } finally {
+          await h.close();
+        }
       });
     }
   });

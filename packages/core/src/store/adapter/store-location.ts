@@ -1,6 +1,7 @@
 import { type Stats, chmodSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ErrorCode, KeyledgerError } from '../../errors.js';
+import { describeFileKind } from '../../file-kind.js';
 import type { AdapterErrors } from './adapter-errors.js';
 import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, createPrivateDirectory, createPrivateFile } from './private-files.js';
 
@@ -36,16 +37,6 @@ export function readCreateOption(options: StoreOpenOptions | undefined): boolean
     throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, `open options: create must be a boolean, not ${typeof create}`);
   }
   return create;
-}
-
-function describeType(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFile()) return 'a regular file';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  return 'neither a file nor a directory';
 }
 
 function codeOf(err: unknown): unknown {
@@ -101,7 +92,7 @@ function createLocation(errors: AdapterErrors, path: string, rules: StoreLocatio
 }
 
 function inspectDirectory(errors: AdapterErrors, path: string, st: Stats, create: boolean, rules: StoreLocationRules): StoreLocationState {
-  if (!st.isDirectory()) throw errors.unsupported(`${JSON.stringify(path)} is ${describeType(st)}, not a directory`);
+  if (!st.isDirectory()) throw errors.unsupported(`${JSON.stringify(path)} is ${describeFileKind(st)}, not a directory`);
   let entries: string[];
   try {
     entries = readdirSync(path);
@@ -125,7 +116,7 @@ function inspectDirectory(errors: AdapterErrors, path: string, st: Stats, create
 }
 
 function inspectFile(errors: AdapterErrors, path: string, st: Stats, create: boolean): StoreLocationState {
-  if (!st.isFile()) throw errors.unsupported(`${JSON.stringify(path)} is ${describeType(st)}, not a regular file`);
+  if (!st.isFile()) throw errors.unsupported(`${JSON.stringify(path)} is ${describeFileKind(st)}, not a regular file`);
   if (st.size > 0) return 'existing';
   if (!create) throw errors.notFound(path, 'an empty file');
   tighten(errors, path, PRIVATE_FILE_MODE);
