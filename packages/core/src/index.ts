@@ -1,5 +1,5 @@
 export { ErrorCode, KeyledgerError, hasCode, isHalt, isKeyledgerError, reasonCode } from './errors.js';
-export type { KeyledgerErrorCode, KeyledgerErrorOptions } from './errors.js';
+export type { Halt, KeyledgerErrorCode, KeyledgerErrorOptions } from './errors.js';
 
 export { compareBytes, startsWith, bytesEqual, prefixUpperBound } from './bytes.js';
 
@@ -24,6 +24,7 @@ export type { Bootstrap } from './codec/bootstrap.js';
 export { RotationSubtag, Purpose, encodeRotation, decodeRotation } from './codec/rotation.js';
 export type { Rotation } from './codec/rotation.js';
 export { decodeEntry, encodeEntry, isEncryptionOpcode } from './codec/entry.js';
+export { APPLIED_KEY, encodeAppliedIndex, decodeAppliedIndex } from './codec/applied-index.js';
 export type { Entry } from './codec/entry.js';
 
 export { MAX_KEY_LENGTH } from './store/registry-store.js';
@@ -38,8 +39,9 @@ export { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, createPrivateFile, restrictF
 export { OwnedResources } from './store/adapter/owned-resources.js';
 
 export { Applier } from './applier/applier.js';
-export type { ApplierOptions, ApplyResult, IndexedEntry } from './applier/applier-options.js';
-export type { RegistrationEffect } from './applier/apply-registration.js';
+export type { ApplierOptions, IndexedEntry } from './applier/applier-options.js';
+export type { AppliedEvent, ApplyResult, RegistrationApplied } from './applier/apply-result.js';
+export type { RegistrationEffect } from './applier/registration-rule.js';
 export type { BootstrapEffect } from './applier/apply-bootstrap.js';
 export type { RotationEffect } from './applier/apply-rotation.js';
 

@@ -63,7 +63,7 @@ function causeCode(err: unknown): unknown {
  *
  * @example
  * const store = await LevelRegistryStore.open('/var/lib/app/keyledger');
- * const applier = new Applier(store);
+ * const applier = await Applier.open(store);
  */
 export class LevelRegistryStore extends BaseRegistryStore {
   readonly kind = 'level';
