@@ -1,0 +1,189 @@
+import { Applier, ErrorCode, KeyledgerError, type EncryptionState } from '@keyledger/core';
+import { Etcd3, type Lease } from 'etcd3';
+import { EtcdLog } from './etcd-log.js';
+import { Follower } from './follower.js';
+import { bootstrapEntry, rotationEntry } from './key-entries.js';
+import { resolveOptions, type EtcdLedgerOptions, type ResolvedOptions } from './options.js';
+
+const PAGE_SIZE = 256;
+const PUBLISH_INTERVAL_MS = 200;
+
+/** The applier's own applied index (docs/design.md, section 'Applied index'), read where this core has it. */
+function applierIndex(applier: Applier): bigint {
+  const own = (applier as { appliedIndex?: unknown }).appliedIndex;
+  const state = applier.state.raftAppliedIndex;
+  return typeof own === 'bigint' && own > state ? own : state;
+}
+
+/**
+ * One keyledger node on an etcd cluster: it follows the ledger's log in etcd into its local
+ * store, proposes the bootstrap on an empty log, and proposes rotations.
+ *
+ * @example
+ * const node = await EtcdLedger.start({ etcd: { hosts: ['127.0.0.1:2379'] }, prefix: 'keyledger/dev', store, kek, nodeId: 7n });
+ * await node.rotate();
+ * await node.close();
+ */
+export class EtcdLedger {
+  readonly #options: ResolvedOptions;
+  readonly #client: Etcd3;
+  readonly #log: EtcdLog;
+  readonly #applier: Applier;
+  readonly #follower: Follower;
+  /** The last index applied in this process; covers cores whose applier keeps no index of its own. */
+  #applied = 0n;
+  #lease: Lease | undefined;
+  #published = -1n;
+  #publishTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(options: ResolvedOptions, client: Etcd3, applier: Applier) {
+    this.#options = options;
+    this.#client = client;
+    this.#applier = applier;
+    this.#log = new EtcdLog(client, options.prefix);
+    this.#follower = new Follower(
+      this.#log,
+      {
+        appliedIndex: () => this.appliedIndex,
+        apply: async (entry, seq) => {
+          await this.#applier.applyEntry(entry, seq);
+          if (seq > this.#applied) this.#applied = seq;
+        },
+        restoreSnapshot: async () => false,
+        onHalt: (err) => this.#onHalt(err),
+      },
+      { resyncIntervalMs: options.resyncIntervalMs, pageSize: PAGE_SIZE },
+    );
+  }
+
+  /**
+   * Opens the node: catches up with the log, proposes the bootstrap when the log is empty (one
+   * node wins the race; the others apply its entry) and waits until it is applied here.
+   */
+  static async start(options: EtcdLedgerOptions): Promise<EtcdLedger> {
+    const resolved = resolveOptions(options);
+    const applier = await Applier.open(resolved.store, { kek: resolved.kek, now: resolved.now });
+    let client: Etcd3;
+    try {
+      client = new Etcd3(resolved.etcd);
+    } catch (err) {
+      await applier.close();
+      throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'EtcdLedger.start: the etcd client refused its options', { cause: err });
+    }
+    const node = new EtcdLedger(resolved, client, applier);
+    try {
+      await node.#open();
+    } catch (err) {
+      await node.close();
+      throw err;
+    }
+    return node;
+  }
+
+  async #open(): Promise<void> {
+    await this.#follower.start();
+    if (this.#applier.state.active.storage === 0) {
+      if ((await this.#log.head()) === 0n) await this.#log.appendAt(0n, await bootstrapEntry(this.#options.kek));
+      // Whoever won, entry 1 is the bootstrap.
+      await this.#follower.waitFor(1n);
+    }
+    this.#lease = this.#client.lease(this.#options.leaseTtlSeconds);
+    this.#lease.on('lost', () => {
+      this.#lease = undefined;
+      if (!this.#closed) this.#lease = this.#client.lease(this.#options.leaseTtlSeconds);
+      this.#published = -1n;
+    });
+    await this.#publish();
+    this.#publishTimer = setInterval(() => void this.#publish().catch(() => undefined), PUBLISH_INTERVAL_MS);
+    this.#publishTimer.unref();
+  }
+
+  /** The highest log sequence number this node's store has applied. */
+  get appliedIndex(): bigint {
+    const own = applierIndex(this.#applier);
+    return own > this.#applied ? own : this.#applied;
+  }
+
+  /** This node's encryption state as last committed (wrapped DEKs only). */
+  get state(): EncryptionState {
+    return this.#applier.state;
+  }
+
+  /** The halt that stopped this node's follower, if any. */
+  get halt(): KeyledgerError | undefined {
+    return this.#follower.halt;
+  }
+
+  /** Resolves once this node has applied through `index`. */
+  waitForApplied(index: bigint): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#follower.waitFor(index);
+  }
+
+  /** Resolves once this node has applied everything appended before the call. */
+  async catchUp(): Promise<bigint> {
+    const head = await this.#log.head();
+    await this.waitForApplied(head);
+    return head;
+  }
+
+  /**
+   * Proposes a storage DEK rotation and resolves with its sequence number once it is applied
+   * here. Every node's Encryptor then re-registers before it encrypts again.
+   */
+  async rotate(): Promise<bigint> {
+    return this.#propose(() => rotationEntry(this.#options.kek, this.#applier.state, this.#options.nodeId, 0));
+  }
+
+  /**
+   * Appends the entry `build` makes from the state at the head, only while the head is still
+   * there: what the entry was checked against is what it applies on. Lost races rebuild.
+   */
+  async #propose(build: () => Promise<Uint8Array>): Promise<bigint> {
+    for (let attempt = 0; attempt < this.#options.maxProposalAttempts; attempt++) {
+      if (this.#closed) throw closedError();
+      const head = await this.catchUp();
+      if (await this.#log.appendAt(head, await build())) {
+        await this.waitForApplied(head + 1n);
+        return head + 1n;
+      }
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(attempt + 1, 10)));
+    }
+    throw new KeyledgerError(
+      ErrorCode.PROPOSAL_CONFLICT,
+      `proposal lost the race for the log head ${this.#options.maxProposalAttempts} times; nothing was appended`,
+    );
+  }
+
+  async #publish(): Promise<void> {
+    const applied = this.appliedIndex;
+    const lease = this.#lease;
+    if (lease === undefined || applied === this.#published || this.#follower.halt) return;
+    await this.#log.publishApplied(lease, this.#options.nodeId, applied);
+    this.#published = applied;
+  }
+
+  #onHalt(err: KeyledgerError): void {
+    // Loud: the entry, its index and the reason, on stderr and to the host's hook.
+    process.stderr.write(`keyledger: ${err.message}\n`);
+    // A halted node's applied index must not hold truncation back forever, nor pretend to advance.
+    void this.#lease?.revoke().catch(() => undefined);
+    this.#options.onHalt?.(err);
+  }
+
+  /** Stops following, withdraws the published applied index, closes the applier and the etcd client. Not the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#publishTimer) clearInterval(this.#publishTimer);
+    await this.#follower.stop();
+    await this.#lease?.revoke().catch(() => undefined);
+    await this.#applier.close();
+    this.#client.close();
+  }
+}
+
+function closedError(): KeyledgerError {
+  return new KeyledgerError(ErrorCode.LEDGER_CLOSED, 'the ledger node was closed');
+}

@@ -1,0 +1,164 @@
+import { join } from 'node:path';
+import { ErrorCode, FileKek, encodeRegistration, hasCode, type RegistryStore } from '@keyledger/core';
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdLedger, EtcdLog } from '../src/index.js';
+import { EtcdCluster, etcdMissing } from './support/etcd-cluster.js';
+import { openStore, replicatedView, tempDir, type StoreKind } from './support/nodes.js';
+
+const missing = etcdMissing();
+if (missing) console.warn(`SKIP @keyledger/etcd cluster tests: ${missing}`);
+
+let cluster: EtcdCluster;
+let kek: FileKek;
+let prefixCount = 0;
+
+interface TestNode {
+  store: RegistryStore;
+  ledger: EtcdLedger;
+}
+
+async function startNodes(prefix: string, kinds: StoreKind[], ids: bigint[]): Promise<TestNode[]> {
+  return Promise.all(
+    kinds.map(async (kind, i) => {
+      const store = await openStore(kind, tempDir(kind));
+      const ledger = await EtcdLedger.start({ etcd: { hosts: cluster.hosts }, prefix, store, kek, nodeId: ids[i]!, resyncIntervalMs: 300 });
+      return { store, ledger };
+    }),
+  );
+}
+
+async function closeNodes(nodes: TestNode[]): Promise<void> {
+  for (const n of nodes) {
+    await n.ledger.close();
+    await n.store.close();
+  }
+}
+
+/** Every node reaches the head, then each node's replicated view is the first node's. */
+async function expectConverged(nodes: TestNode[]): Promise<bigint> {
+  const head = await nodes[0]!.ledger.catchUp();
+  for (const n of nodes) await n.ledger.waitForApplied(head);
+  const views = await Promise.all(nodes.map((n) => replicatedView(n.store)));
+  for (const v of views) expect(v).toEqual(views[0]);
+  return head;
+}
+
+function freshPrefix(): string {
+  return `keyledger-test/${process.pid}/${++prefixCount}`;
+}
+
+describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd cluster', () => {
+  beforeAll(async () => {
+    cluster = await EtcdCluster.start(3);
+    kek = await FileKek.generate(join(tempDir('kek'), 'kek'));
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('three nodes on LMDB, LevelDB and SQLite race to bootstrap; one bootstrap lands and all converge', async () => {
+    const prefix = freshPrefix();
+    const nodes = await startNodes(prefix, ['lmdb', 'level', 'sqlite'], [0x1001n, 0x1002n, 0x1003n]);
+    try {
+      const log = new EtcdLog(new Etcd3({ hosts: cluster.hosts }), prefix);
+      const page = await log.read(1n, 100);
+      log.client.close();
+      // Exactly one bootstrap entry (opcode 0x04) in the log, at 1.
+      expect(page.entries.map((e) => e.entry[0])).toEqual([0x04]);
+      // Concurrent rotations from every node: serialized by the head compare, distinct DEK ids.
+      const seqs = await Promise.all(nodes.map((n) => n.ledger.rotate()));
+      expect(new Set(seqs).size).toBe(3);
+      await expectConverged(nodes);
+      expect([...nodes[0]!.ledger.state.keys.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await closeNodes(nodes);
+    }
+  });
+
+  it('drops a duplicate delivery, and halts loudly on a gap instead of skipping it, store unchanged', async () => {
+    const prefix = freshPrefix();
+    const halts: unknown[] = [];
+    const store = await openStore('sqlite', tempDir('gap'));
+    const ledger = await EtcdLedger.start({
+      etcd: { hosts: cluster.hosts },
+      prefix,
+      store,
+      kek,
+      nodeId: 0x2001n,
+      resyncIntervalMs: 200,
+      onHalt: (e) => halts.push(e),
+    });
+    const client = new Etcd3({ hosts: cluster.hosts });
+    const log = new EtcdLog(client, prefix);
+    try {
+      const reg = encodeRegistration({ dekId: 1, fullNodeId: 0x77n, localEpoch: 5 });
+      expect(await log.appendAt(1n, reg)).toBe(true);
+      await ledger.waitForApplied(2n);
+      // Re-put entry 2 with the same bytes: the watch delivers it again; nothing changes.
+      const before = await replicatedView(store);
+      await client.put(log.keys.entry(2n)).value(Buffer.from(reg));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await replicatedView(store)).toEqual(before);
+      expect(ledger.halt).toBeUndefined();
+      // An entry written past a hole (outside keyledger): the node must stop, not skip entry 3.
+      await client.put(log.keys.entry(4n)).value(Buffer.from(encodeRegistration({ dekId: 1, fullNodeId: 0x78n, localEpoch: 1 })));
+      await client.put(log.keys.head).value('4');
+      await expect(ledger.waitForApplied(4n)).rejects.toSatisfy((e) => hasCode(e, ErrorCode.LOG_GAP));
+      expect(ledger.appliedIndex).toBe(2n);
+      expect(await replicatedView(store)).toEqual(before);
+      expect(halts).toHaveLength(1);
+    } finally {
+      client.close();
+      await ledger.close();
+      await store.close();
+    }
+  });
+
+  it('a rolled-back registration halts every node at its index, with the reason, and changes no store', async () => {
+    const prefix = freshPrefix();
+    const nodes = await startNodes(prefix, ['lmdb', 'sqlite'], [0x3001n, 0x3002n]);
+    const client = new Etcd3({ hosts: cluster.hosts });
+    const log = new EtcdLog(client, prefix);
+    try {
+      expect(await log.appendAt(1n, encodeRegistration({ dekId: 1, fullNodeId: 0x99n, localEpoch: 9 }))).toBe(true);
+      await expectConverged(nodes);
+      const before = await Promise.all(nodes.map((n) => replicatedView(n.store)));
+      expect(await log.appendAt(2n, encodeRegistration({ dekId: 1, fullNodeId: 0x99n, localEpoch: 3 }))).toBe(true);
+      for (const n of nodes) {
+        const err = await n.ledger.waitForApplied(3n).catch((e: unknown) => e);
+        expect(hasCode(err, ErrorCode.LEDGER_HALTED)).toBe(true);
+        expect(hasCode(err, ErrorCode.LOCAL_EPOCH_ROLLBACK)).toBe(true);
+        expect((err as { index: bigint }).index).toBe(3n);
+        expect((err as Error).message).toMatch(/log entry 3 \(opcode 0x03\)/);
+      }
+      expect(await Promise.all(nodes.map((n) => replicatedView(n.store)))).toEqual(before);
+    } finally {
+      client.close();
+      await closeNodes(nodes);
+    }
+  });
+
+  it('survives an etcd member killed and restarted mid-run, a leader change and a compaction', async () => {
+    const prefix = freshPrefix();
+    const nodes = await startNodes(prefix, ['lmdb', 'level', 'sqlite'], [0x4001n, 0x4002n, 0x4003n]);
+    try {
+      const run = (async () => {
+        for (let i = 0; i < 6; i++) await nodes[i % 3]!.ledger.rotate();
+      })();
+      cluster.kill(2);
+      await nodes[0]!.ledger.rotate();
+      await cluster.restart(2);
+      await cluster.moveLeader();
+      await nodes[1]!.ledger.rotate();
+      await run;
+      await cluster.compact();
+      await nodes[2]!.ledger.rotate();
+      const head = await expectConverged(nodes);
+      expect(head).toBe(10n);
+      for (const n of nodes) expect(n.ledger.halt).toBeUndefined();
+    } finally {
+      await closeNodes(nodes);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REGISTRY_PREFIX, STATE_KEY, decodeState, type RegistryStore } from '@keyledger/core';
+import { LevelRegistryStore } from '@keyledger/level';
+import { LmdbRegistryStore } from '@keyledger/lmdb';
+import { SqliteRegistryStore } from '@keyledger/sqlite';
+
+export type StoreKind = 'lmdb' | 'level' | 'sqlite';
+
+export function tempDir(tag: string): string {
+  return mkdtempSync(join(tmpdir(), `keyledger-etcd-${tag}-`));
+}
+
+export async function openStore(kind: StoreKind, dir: string): Promise<RegistryStore> {
+  switch (kind) {
+    case 'lmdb':
+      return LmdbRegistryStore.open(join(dir, 'lmdb'));
+    case 'level':
+      return LevelRegistryStore.open(join(dir, 'level'));
+    case 'sqlite':
+      return SqliteRegistryStore.open(join(dir, 'keyledger.db'));
+  }
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/**
+ * What must be identical on every node that applied the same log: every registry row (key and
+ * value bytes) and the encryption state minus its two per-node fields — `keys[*].local_epoch`
+ * (this node's own epoch counter, written by its Encryptor) and `keys[*].created` (each applier's
+ * clock when it installed the key). Wrapped DEKs, active ids, envelope flags and the applied
+ * index are compared as they are.
+ */
+export async function replicatedView(store: RegistryStore): Promise<{ state: unknown; rows: string[]; applied: bigint }> {
+  const raw = await store.get(STATE_KEY);
+  if (raw === undefined) return { state: undefined, rows: [], applied: 0n };
+  const s = decodeState(raw);
+  const keys = [...s.keys].map(([id, k]) => ({ id, purpose: k.purpose, wrapped: hex(k.wrapped) }));
+  const rows: string[] = [];
+  for await (const { key, value } of store.scan(REGISTRY_PREFIX)) rows.push(`${hex(key)}=${hex(value)}`);
+  const state = {
+    raftAppliedIndex: s.raftAppliedIndex.toString(),
+    active: s.active,
+    storageEnvelopeActive: s.storageEnvelopeActive,
+    storageEnvelopeCutoverIndex: s.storageEnvelopeCutoverIndex.toString(),
+    raftEnvelopeCutoverIndex: s.raftEnvelopeCutoverIndex.toString(),
+    keys,
+  };
+  return { state, rows, applied: s.raftAppliedIndex };
+}
