@@ -5,6 +5,8 @@ export default defineConfig({
     // lmdb, classic-level and better-sqlite3 are native addons that are not safe in worker threads.
     pool: 'forks',
     include: ['test/**/*.test.ts'],
+    // Each file starts its own etcd cluster: one at a time keeps the shared machine responsive.
+    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: ['default', 'json'],

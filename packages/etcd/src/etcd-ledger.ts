@@ -4,6 +4,7 @@ import { EtcdLog } from './etcd-log.js';
 import { Follower } from './follower.js';
 import { bootstrapEntry, rotationEntry } from './key-entries.js';
 import { resolveOptions, type EtcdLedgerOptions, type ResolvedOptions } from './options.js';
+import { decodeSnapshot, encodeSnapshot, restorePuts, takeSnapshot } from './snapshot.js';
 
 const PAGE_SIZE = 256;
 const PUBLISH_INTERVAL_MS = 200;
@@ -28,7 +29,7 @@ export class EtcdLedger {
   readonly #options: ResolvedOptions;
   readonly #client: Etcd3;
   readonly #log: EtcdLog;
-  readonly #applier: Applier;
+  #applier: Applier;
   readonly #follower: Follower;
   /** The last index applied in this process; covers cores whose applier keeps no index of its own. */
   #applied = 0n;
@@ -36,6 +37,8 @@ export class EtcdLedger {
   #published = -1n;
   #publishTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Applies, snapshots and restores run one at a time: a snapshot must see one index's state. */
+  #lock: Promise<unknown> = Promise.resolve();
 
   private constructor(options: ResolvedOptions, client: Etcd3, applier: Applier) {
     this.#options = options;
@@ -46,11 +49,12 @@ export class EtcdLedger {
       this.#log,
       {
         appliedIndex: () => this.appliedIndex,
-        apply: async (entry, seq) => {
-          await this.#applier.applyEntry(entry, seq);
-          if (seq > this.#applied) this.#applied = seq;
-        },
-        restoreSnapshot: async () => false,
+        apply: (entry, seq) =>
+          this.#exclusive(async () => {
+            await this.#applier.applyEntry(entry, seq);
+            if (seq > this.#applied) this.#applied = seq;
+          }),
+        restoreSnapshot: () => this.#restoreSnapshot(),
         onHalt: (err) => this.#onHalt(err),
       },
       { resyncIntervalMs: options.resyncIntervalMs, pageSize: PAGE_SIZE },
@@ -154,6 +158,47 @@ export class EtcdLedger {
       ErrorCode.PROPOSAL_CONFLICT,
       `proposal lost the race for the log head ${this.#options.maxProposalAttempts} times; nothing was appended`,
     );
+  }
+
+  /**
+   * Truncates the log through the lowest applied index of the live nodes (those whose published
+   * index is under a live lease), after storing a snapshot of this node's state for nodes that
+   * come back from behind that point. Resolves with the new truncation point, or undefined when
+   * there was nothing to truncate or another node's truncation won the race.
+   */
+  async truncate(): Promise<bigint | undefined> {
+    if (this.#closed) throw closedError();
+    let through = this.appliedIndex;
+    for (const applied of (await this.#log.liveApplied()).values()) if (applied < through) through = applied;
+    const current = await this.#log.readSnapshot();
+    const previous = current.text === undefined ? undefined : decodeSnapshot(current.text);
+    if (through <= (previous?.truncatedThrough ?? 0n)) return undefined;
+    const snap = await this.#exclusive(() => takeSnapshot(this.#options.store, this.appliedIndex, through));
+    if (previous !== undefined && snap.index < previous.index) return undefined;
+    return (await this.#log.truncate(encodeSnapshot(snap), current.modRevision, through)) ? through : undefined;
+  }
+
+  /** Restores the stored snapshot when it is ahead of this node (the log no longer holds what it needs). */
+  async #restoreSnapshot(): Promise<boolean> {
+    const { text } = await this.#log.readSnapshot();
+    if (text === undefined) return false;
+    const snap = decodeSnapshot(text);
+    if (snap.index <= this.appliedIndex) return false;
+    const { store, kek, now, nodeId } = this.#options;
+    await this.#exclusive(async () => {
+      // The applier holds the store; the restore is one atomic write beside it, then a fresh load.
+      await this.#applier.close();
+      await store.write(await restorePuts(store, snap, nodeId));
+      this.#applier = await Applier.open(store, { kek, now });
+      this.#applied = snap.index;
+    });
+    return true;
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(task);
+    this.#lock = run.catch(() => undefined);
+    return run;
   }
 
   async #publish(): Promise<void> {

@@ -119,7 +119,9 @@ export class Follower {
         await this.#ensureWatch();
       } catch (err) {
         if (this.#stopped) return;
-        // Only etcd failures reach here (apply failures halt inside #drain): retry with a re-read.
+        // An etcd failure is retried with a re-read; anything else (a snapshot that does not
+        // decode, a restore that failed) stops the follower like a halt.
+        if (!hasCode(err, ErrorCode.ETCD_UNAVAILABLE)) return this.#stopWith(stopError(err));
         this.#resync = true;
         await new Promise((r) => setTimeout(r, RETRY_MS).unref());
         this.#again = true;
@@ -239,6 +241,11 @@ function gapError(seq: bigint): KeyledgerError {
     `log entry ${seq} is missing from etcd and no snapshot covers it; the log was changed outside keyledger. Nothing was skipped`,
     { index: seq },
   );
+}
+
+function stopError(err: unknown): KeyledgerError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new KeyledgerError(ErrorCode.LEDGER_HALTED, `follower stopped: ${reasonCode(err) ?? 'unknown'}: ${detail}`, { cause: err });
 }
 
 function haltError(e: LoggedEntry, err: unknown): KeyledgerError {

@@ -1,10 +1,19 @@
 import { join } from 'node:path';
-import { ErrorCode, FileKek, encodeRegistration, hasCode, type RegistryStore } from '@keyledger/core';
+import { ErrorCode, FileKek, encodeRegistration, hasCode } from '@keyledger/core';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdLedger, EtcdLog } from '../src/index.js';
 import { EtcdCluster, etcdMissing } from './support/etcd-cluster.js';
-import { openStore, replicatedView, tempDir, type StoreKind } from './support/nodes.js';
+import {
+  expectConverged,
+  openStore,
+  replicatedView,
+  startNode,
+  stopNodes,
+  tempDir,
+  type StoreKind,
+  type TestNode,
+} from './support/nodes.js';
 
 const missing = etcdMissing();
 if (missing) console.warn(`SKIP @keyledger/etcd cluster tests: ${missing}`);
@@ -13,35 +22,8 @@ let cluster: EtcdCluster;
 let kek: FileKek;
 let prefixCount = 0;
 
-interface TestNode {
-  store: RegistryStore;
-  ledger: EtcdLedger;
-}
-
 async function startNodes(prefix: string, kinds: StoreKind[], ids: bigint[]): Promise<TestNode[]> {
-  return Promise.all(
-    kinds.map(async (kind, i) => {
-      const store = await openStore(kind, tempDir(kind));
-      const ledger = await EtcdLedger.start({ etcd: { hosts: cluster.hosts }, prefix, store, kek, nodeId: ids[i]!, resyncIntervalMs: 300 });
-      return { store, ledger };
-    }),
-  );
-}
-
-async function closeNodes(nodes: TestNode[]): Promise<void> {
-  for (const n of nodes) {
-    await n.ledger.close();
-    await n.store.close();
-  }
-}
-
-/** Every node reaches the head, then each node's replicated view is the first node's. */
-async function expectConverged(nodes: TestNode[]): Promise<bigint> {
-  const head = await nodes[0]!.ledger.catchUp();
-  for (const n of nodes) await n.ledger.waitForApplied(head);
-  const views = await Promise.all(nodes.map((n) => replicatedView(n.store)));
-  for (const v of views) expect(v).toEqual(views[0]);
-  return head;
+  return Promise.all(kinds.map((kind, i) => startNode(cluster.hosts, prefix, kek, kind, ids[i]!)));
 }
 
 function freshPrefix(): string {
@@ -72,7 +54,7 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
       await expectConverged(nodes);
       expect([...nodes[0]!.ledger.state.keys.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
     } finally {
-      await closeNodes(nodes);
+      await stopNodes(nodes);
     }
   });
 
@@ -135,7 +117,7 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
       expect(await Promise.all(nodes.map((n) => replicatedView(n.store)))).toEqual(before);
     } finally {
       client.close();
-      await closeNodes(nodes);
+      await stopNodes(nodes);
     }
   });
 
@@ -158,7 +140,7 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
       expect(head).toBe(10n);
       for (const n of nodes) expect(n.ledger.halt).toBeUndefined();
     } finally {
-      await closeNodes(nodes);
+      await stopNodes(nodes);
     }
   });
 });

@@ -1,7 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REGISTRY_PREFIX, STATE_KEY, decodeState, type RegistryStore } from '@keyledger/core';
+import { REGISTRY_PREFIX, STATE_KEY, decodeState, type Kek, type RegistryStore } from '@keyledger/core';
+import { expect } from 'vitest';
+import { EtcdLedger, type EtcdLedgerOptions } from '../../src/index.js';
 import { LevelRegistryStore } from '@keyledger/level';
 import { LmdbRegistryStore } from '@keyledger/lmdb';
 import { SqliteRegistryStore } from '@keyledger/sqlite';
@@ -48,4 +50,50 @@ export async function replicatedView(store: RegistryStore): Promise<{ state: unk
     keys,
   };
   return { state, rows, applied: s.raftAppliedIndex };
+}
+
+export interface TestNode {
+  kind: StoreKind;
+  dir: string;
+  nodeId: bigint;
+  store: RegistryStore;
+  ledger: EtcdLedger;
+}
+
+/** Starts (or restarts, given `dir`) one node on a fresh or existing local store. */
+export async function startNode(
+  hosts: string[],
+  prefix: string,
+  kek: Kek,
+  kind: StoreKind,
+  nodeId: bigint,
+  dir = tempDir(kind),
+  extra: Partial<EtcdLedgerOptions> = {},
+): Promise<TestNode> {
+  const store = await openStore(kind, dir);
+  try {
+    const ledger = await EtcdLedger.start({ etcd: { hosts }, prefix, store, kek, nodeId, resyncIntervalMs: 300, leaseTtlSeconds: 2, ...extra });
+    return { kind, dir, nodeId, store, ledger };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+export async function stopNode(n: TestNode): Promise<void> {
+  await n.ledger.close();
+  await n.store.close();
+}
+
+export async function stopNodes(nodes: TestNode[]): Promise<void> {
+  for (const n of nodes) await stopNode(n);
+}
+
+/** Every node reaches the head, then each node's replicated view equals the first node's. */
+export async function expectConverged(nodes: TestNode[]): Promise<bigint> {
+  const head = await nodes[0]!.ledger.catchUp();
+  for (const n of nodes) await n.ledger.waitForApplied(head);
+  const views = await Promise.all(nodes.map((n) => replicatedView(n.store)));
+  for (const v of views) expect(v).toEqual(views[0]);
+  return head;
 }
