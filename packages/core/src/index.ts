@@ -32,10 +32,11 @@ export { BaseRegistryStore } from './store/base-registry-store.js';
 export { MemoryRegistryStore } from './store/memory-registry-store.js';
 
 export { Applier } from './applier/applier.js';
-export type { ApplierOptions, ApplyResult, IndexedEntry } from './applier/applier-options.js';
+export type { AppliedEvent, ApplierOptions, ApplyResult, IndexedEntry, RegistrationApplied } from './applier/applier-options.js';
 export type { RegistrationEffect } from './applier/apply-registration.js';
 export type { BootstrapEffect } from './applier/apply-bootstrap.js';
 export type { RotationEffect } from './applier/apply-rotation.js';
 
 export * from './crypto/index.js';
 export * from './state/index.js';
+export * from './encryptor/index.js';

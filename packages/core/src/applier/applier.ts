@@ -1,7 +1,7 @@
 import { decodeEntry } from '../codec/entry.js';
 import { Keystore } from '../crypto/keystore.js';
-import { ErrorCode, KeyledgerError, halt, hasCode, isKeyledgerError } from '../errors.js';
-import { STATE_KEY, decodeState, emptyState, type EncryptionState } from '../state/encryption-state.js';
+import { ErrorCode, KeyledgerError, halt, hasCode, isHalt, isKeyledgerError } from '../errors.js';
+import { STATE_KEY, decodeState, emptyState, encodeState, type EncryptionState } from '../state/encryption-state.js';
 import type { RegistryStore } from '../store/registry-store.js';
 import { applyBootstrap } from './apply-bootstrap.js';
 import {
@@ -14,7 +14,10 @@ import {
 } from './apply-registration.js';
 import { applyRotation } from './apply-rotation.js';
 import { EntryTxn, GroupTxn, OneRowTxn, type RowId } from './apply-txn.js';
-import type { ApplierOptions, ApplyResult, IndexedEntry } from './applier-options.js';
+import type { AppliedEvent, ApplierOptions, ApplyResult, IndexedEntry } from './applier-options.js';
+import { AppliedEvents } from './applied-events.js';
+import { bindApplierBridge, type WritePath } from './encryptor-bridge.js';
+import { registrationsOf } from './registrations-of.js';
 
 // Shared through the global symbol registry so that two copies of core in one process still
 // see each other's holds: two appliers on one store would interleave unserialized writes.
@@ -67,7 +70,38 @@ export class Applier {
     heldStores.add(store);
     this.#store = store;
     this.#options = options;
+    this.#bindEncryptorBridge();
   }
+
+  // ---- Encryptor hooks (docs/design.md, section 'Encryptor') ----
+  readonly #events = new AppliedEvents();
+
+  /** The highest index this applier has processed successfully (durable, or a no-op); 0n when none. */
+  get appliedIndex(): bigint {
+    return this.#events.appliedIndex;
+  }
+
+  /** Calls `listener` synchronously, in log order, once each entry's effects are durable (see AppliedEvents). */
+  onApplied(listener: (event: AppliedEvent) => void): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  #bindEncryptorBridge(): void {
+    const self = this;
+    const writePath = (): WritePath => ({
+      state: self.#state,
+      get: (key) => self.#store.get(key),
+      commitState: (next) => self.#store.write([{ key: STATE_KEY, value: encodeState(next) }]).then(() => void (self.#state = next)),
+    });
+    bindApplierBridge(this, {
+      serialized: (task) => this.#serialize(() => this.ready().then(() => task(writePath()))),
+      dek: (id) => this.#keystore.get(id),
+      get closed() {
+        return self.#closed;
+      },
+    });
+  }
+  // ---- end of Encryptor hooks ----
 
   /** Constructs an applier and loads its state (and keystore, with the KEK) before returning. */
   static async open(store: RegistryStore, options: ApplierOptions = {}): Promise<Applier> {
@@ -112,6 +146,7 @@ export class Applier {
       }
     }
     this.#state = state;
+    this.#events.raise(state.raftAppliedIndex);
     this.#isLoaded = true;
   }
 
@@ -130,7 +165,9 @@ export class Applier {
    * and with ERR_NOT_ENCRYPTION_ENTRY (not a halt) when the opcode belongs to the host.
    */
   applyEntry(entry: Uint8Array, raftIndex?: bigint): Promise<ApplyResult> {
-    if (isWellFormedRegistration(entry)) return this.#serialize(() => this.#applyOneRegistration(entry, raftIndex));
+    if (isWellFormedRegistration(entry)) {
+      return this.#serialize(() => this.#events.settle(raftIndex, this.#applyOneRegistration(entry, raftIndex)));
+    }
     return this.#serialize(() => this.#applyGroup([{ entry, index: raftIndex }], false).then(firstResult));
   }
 
@@ -190,7 +227,7 @@ export class Applier {
     } catch (err) {
       throw halt(err, index);
     }
-    return { kind: 'registration', effect };
+    return { kind: 'registration', effect, registrations: registrationsOf(entry, effect) };
   }
 
   async #applyGroup(items: readonly IndexedEntry[], grouped: boolean): Promise<ApplyResult[]> {
@@ -199,7 +236,7 @@ export class Applier {
       try {
         await this.ready();
       } catch (err) {
-        throw halt(err, items[0]?.index, at(0));
+        throw this.#events.halted(halt(err, items[0]?.index, at(0)), items[0]?.index);
       }
     }
     const group = new GroupTxn(this.#store, this.#state);
@@ -207,7 +244,7 @@ export class Applier {
     try {
       await group.prefetch(plan.prefetchKeys, plan.prefetchIds);
     } catch (err) {
-      throw halt(err, items[0]?.index, at(0));
+      throw this.#events.halted(halt(err, items[0]?.index, at(0)), items[0]?.index);
     }
     const results: ApplyResult[] = [];
     let stop: unknown;
@@ -219,7 +256,8 @@ export class Applier {
         // step: it needs no per-entry staging to change nothing when it halts.
         try {
           const effect = applyRegistrationEntry(group, entry, plan.ids[i]!, key);
-          results.push({ kind: 'registration', effect: typeof effect === 'string' ? effect : await effect });
+          const e = typeof effect === 'string' ? effect : await effect;
+          results.push({ kind: 'registration', effect: e, registrations: registrationsOf(entry, e) });
           continue;
         } catch (err) {
           stop = halt(err, index, at(i));
@@ -248,13 +286,17 @@ export class Applier {
       } catch (err) {
         group.keyAdds.close();
         // Nothing in the group reached the store, so the first entry is where the host resumes.
-        throw halt(err, items[0]?.index, at(0));
+        throw this.#events.halted(halt(err, items[0]?.index, at(0)), items[0]?.index);
       }
       for (const id of group.keyAdds.ids()) this.#keystore.add(id, group.keyAdds.get(id)!);
       this.#state = group.state;
     }
     group.keyAdds.close();
-    if (stop !== undefined) throw stop;
+    for (let i = 0; i < results.length; i++) this.#events.emit({ index: items[i]!.index, result: results[i]! });
+    if (stop !== undefined) {
+      if (isHalt(stop)) this.#events.halted(stop as KeyledgerError, items[results.length]?.index);
+      throw stop;
+    }
     return results;
   }
 

@@ -4,6 +4,7 @@ import { ErrorCode, KeyledgerError } from '../errors.js';
 import type { ApplierOptions } from './applier-options.js';
 import { applyRegistration } from './apply-registration.js';
 import type { EntryTxn } from './apply-txn.js';
+import { startingLocalEpoch } from './local-writer-epoch.js';
 import { unwrapDek } from './unwrap-dek.js';
 import { raiseAppliedIndex, withKey, withState } from './encryption-state-edit.js';
 
@@ -69,8 +70,10 @@ export async function applyBootstrap(
     raftDek?.fill(0);
   }
   const created = (options.now?.() ?? new Date()).toISOString();
-  let next = withKey(s, b.storageDekId, { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: 0 });
-  next = withKey(next, b.raftDekId, { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: 0 });
+  const storageEpoch = startingLocalEpoch(options, b.storageDekId, b.registrations);
+  let next = withKey(s, b.storageDekId, { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: storageEpoch });
+  const raftEpoch = startingLocalEpoch(options, b.raftDekId, b.registrations);
+  next = withKey(next, b.raftDekId, { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: raftEpoch });
   next = raiseAppliedIndex(withState(next, { active: { storage: b.storageDekId, raft: b.raftDekId } }), index);
   txn.setState(next);
   for (const reg of b.registrations) await applyRegistration(txn, reg);

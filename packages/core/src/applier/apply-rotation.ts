@@ -6,6 +6,7 @@ import type { ApplierOptions } from './applier-options.js';
 import { applyRegistration } from './apply-registration.js';
 import type { EntryTxn } from './apply-txn.js';
 import { raiseAppliedIndex, withKey, withState } from './encryption-state-edit.js';
+import { startingLocalEpoch } from './local-writer-epoch.js';
 import { unwrapDek } from './unwrap-dek.js';
 
 /**
@@ -75,7 +76,7 @@ async function rotateDek(txn: EntryTxn, rot: Rotation, index: bigint | undefined
     dek.fill(0);
   }
   const created = (options.now?.() ?? new Date()).toISOString();
-  let next = withKey(s, rot.dekId, { purpose, wrapped: rot.wrapped, created, localEpoch: 0 });
+  let next = withKey(s, rot.dekId, { purpose, wrapped: rot.wrapped, created, localEpoch: startingLocalEpoch(options, rot.dekId, [rot.proposer]) });
   next = withState(next, { active: { ...next.active, [purpose]: rot.dekId } });
   txn.setState(raiseAppliedIndex(next, index));
   await applyRegistration(txn, rot.proposer);
