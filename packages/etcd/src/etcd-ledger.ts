@@ -1,7 +1,8 @@
-import { Applier, ErrorCode, KeyledgerError, type EncryptionState } from '@keyledger/core';
+import { Applier, type ApplierOptions, type EncryptionState, type Encryptor, ErrorCode, KeyledgerError } from '@keyledger/core';
 import { Etcd3, type Lease } from 'etcd3';
 import { EtcdLog } from './etcd-log.js';
 import { Follower } from './follower.js';
+import { LedgerWriter } from './ledger-writer.js';
 import { bootstrapEntry, rotationEntry } from './key-entries.js';
 import { resolveOptions, type EtcdLedgerOptions, type ResolvedOptions } from './options.js';
 import { decodeSnapshot, encodeSnapshot, restorePuts, takeSnapshot } from './snapshot.js';
@@ -31,6 +32,7 @@ export class EtcdLedger {
   readonly #log: EtcdLog;
   #applier: Applier;
   readonly #follower: Follower;
+  readonly #writer: LedgerWriter;
   /** The last index applied in this process; covers cores whose applier keeps no index of its own. */
   #applied = 0n;
   #lease: Lease | undefined;
@@ -59,6 +61,22 @@ export class EtcdLedger {
       },
       { resyncIntervalMs: options.resyncIntervalMs, pageSize: PAGE_SIZE },
     );
+    this.#writer = new LedgerWriter({
+      applier: () => this.#applier,
+      store: options.store,
+      nodeId: options.nodeId,
+      propose: (build) => this.#propose(build),
+    });
+    this.#watchRotations();
+  }
+
+  /** A rotation by any node closes the gate; the node registers under the new DEK right away. */
+  #watchRotations(): void {
+    this.#applier.onApplied((event) => {
+      if ('result' in event && event.result.kind === 'rotation' && !this.#closed) {
+        void this.#writer.ensureRegistered().catch(() => undefined);
+      }
+    });
   }
 
   /**
@@ -67,7 +85,7 @@ export class EtcdLedger {
    */
   static async start(options: EtcdLedgerOptions): Promise<EtcdLedger> {
     const resolved = resolveOptions(options);
-    const applier = await Applier.open(resolved.store, { kek: resolved.kek, now: resolved.now });
+    const applier = await Applier.open(resolved.store, applierOptions(resolved));
     let client: Etcd3;
     try {
       client = new Etcd3(resolved.etcd);
@@ -92,6 +110,9 @@ export class EtcdLedger {
       // Whoever won, entry 1 is the bootstrap.
       await this.#follower.waitFor(1n);
     }
+    // The whole log up to its head is applied before the Encryptor bumps (see LedgerWriter).
+    await this.catchUp();
+    await this.#writer.ensureRegistered();
     this.#lease = this.#client.lease(this.#options.leaseTtlSeconds);
     this.#lease.on('lost', () => {
       this.#lease = undefined;
@@ -130,6 +151,32 @@ export class EtcdLedger {
     const head = await this.#log.head();
     await this.waitForApplied(head);
     return head;
+  }
+
+  /** This node's Encryptor (its DEK id and epoch), once open. */
+  get encryptor(): Encryptor | undefined {
+    return this.#writer.encryptor;
+  }
+
+  /** Resolves once this node's registration under the active storage DEK took effect here (`encrypt` would not wait). */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#writer.ensureRegistered();
+  }
+
+  /**
+   * Seals `plaintext` bound to `context` (for instance the record's key) under the active storage
+   * DEK. Waits for this node's registration under that DEK to take effect here first.
+   */
+  encrypt(plaintext: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#writer.encrypt(plaintext, context);
+  }
+
+  /** Opens an envelope sealed by any node of the ledger under any DEK this node holds. */
+  decrypt(sealed: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#writer.decrypt(sealed, context);
   }
 
   /**
@@ -184,14 +231,17 @@ export class EtcdLedger {
     if (text === undefined) return false;
     const snap = decodeSnapshot(text);
     if (snap.index <= this.appliedIndex) return false;
-    const { store, kek, now, nodeId } = this.#options;
+    const { store, nodeId } = this.#options;
     await this.#exclusive(async () => {
       // The applier holds the store; the restore is one atomic write beside it, then a fresh load.
+      await this.#writer.reset();
       await this.#applier.close();
       await store.write(await restorePuts(store, snap, nodeId));
-      this.#applier = await Applier.open(store, { kek, now });
+      this.#applier = await Applier.open(store, applierOptions(this.#options));
       this.#applied = snap.index;
+      this.#watchRotations();
     });
+    // A node that was registering registers again on the restored state (after its catch-up).
     return true;
   }
 
@@ -222,11 +272,17 @@ export class EtcdLedger {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#publishTimer) clearInterval(this.#publishTimer);
+    await this.#writer.close();
     await this.#follower.stop();
     await this.#lease?.revoke().catch(() => undefined);
     await this.#applier.close();
     this.#client.close();
   }
+}
+
+/** `localNodeId` lets a rotation this node proposes carry its epoch into the new key (WithLocalEpoch). */
+function applierOptions(o: ResolvedOptions): ApplierOptions {
+  return { kek: o.kek, now: o.now, localNodeId: o.nodeId };
 }
 
 function closedError(): KeyledgerError {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdLedger, EtcdLog } from '../src/index.js';
 import { EtcdCluster, etcdMissing } from './support/etcd-cluster.js';
 import {
+  NonceLedger,
   expectConverged,
   openStore,
   replicatedView,
@@ -39,20 +40,25 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
     await cluster?.stop();
   });
 
-  it('three nodes on LMDB, LevelDB and SQLite race to bootstrap; one bootstrap lands and all converge', async () => {
+  it('three nodes on LMDB, LevelDB and SQLite race to bootstrap, encrypt, rotate concurrently and converge', async () => {
     const prefix = freshPrefix();
     const nodes = await startNodes(prefix, ['lmdb', 'level', 'sqlite'], [0x1001n, 0x1002n, 0x1003n]);
+    const nonces = new NonceLedger();
     try {
       const log = new EtcdLog(new Etcd3({ hosts: cluster.hosts }), prefix);
       const page = await log.read(1n, 100);
       log.client.close();
-      // Exactly one bootstrap entry (opcode 0x04) in the log, at 1.
-      expect(page.entries.map((e) => e.entry[0])).toEqual([0x04]);
+      // Exactly one bootstrap (opcode 0x04) in the log, at 1; the rest are the three registrations.
+      expect(page.entries.map((e) => e.entry[0])).toEqual([0x04, 0x03, 0x03, 0x03]);
+      for (const [i, n] of nodes.entries()) await nonces.encryptOn(n, 5, nodes[(i + 1) % 3]);
       // Concurrent rotations from every node: serialized by the head compare, distinct DEK ids.
       const seqs = await Promise.all(nodes.map((n) => n.ledger.rotate()));
       expect(new Set(seqs).size).toBe(3);
+      for (const [i, n] of nodes.entries()) await nonces.encryptOn(n, 5, nodes[(i + 2) % 3]);
       await expectConverged(nodes);
       expect([...nodes[0]!.ledger.state.keys.keys()].sort()).toEqual([1, 2, 3, 4, 5]);
+      for (const n of nodes) expect(n.ledger.encryptor?.dekId).toBe(5);
+      expect(nonces.count).toBe(30);
     } finally {
       await stopNodes(nodes);
     }
@@ -75,19 +81,20 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
     const log = new EtcdLog(client, prefix);
     try {
       const reg = encodeRegistration({ dekId: 1, fullNodeId: 0x77n, localEpoch: 5 });
-      expect(await log.appendAt(1n, reg)).toBe(true);
-      await ledger.waitForApplied(2n);
-      // Re-put entry 2 with the same bytes: the watch delivers it again; nothing changes.
+      const at = (await log.head()) + 1n;
+      expect(await log.appendAt(at - 1n, reg)).toBe(true);
+      await ledger.waitForApplied(at);
+      // Re-put the entry with the same bytes: the watch delivers it again; nothing changes.
       const before = await replicatedView(store);
-      await client.put(log.keys.entry(2n)).value(Buffer.from(reg));
+      await client.put(log.keys.entry(at)).value(Buffer.from(reg));
       await new Promise((r) => setTimeout(r, 500));
       expect(await replicatedView(store)).toEqual(before);
       expect(ledger.halt).toBeUndefined();
-      // An entry written past a hole (outside keyledger): the node must stop, not skip entry 3.
-      await client.put(log.keys.entry(4n)).value(Buffer.from(encodeRegistration({ dekId: 1, fullNodeId: 0x78n, localEpoch: 1 })));
-      await client.put(log.keys.head).value('4');
-      await expect(ledger.waitForApplied(4n)).rejects.toSatisfy((e) => hasCode(e, ErrorCode.LOG_GAP));
-      expect(ledger.appliedIndex).toBe(2n);
+      // An entry written past a hole (outside keyledger): the node must stop, not skip the hole.
+      await client.put(log.keys.entry(at + 2n)).value(Buffer.from(encodeRegistration({ dekId: 1, fullNodeId: 0x78n, localEpoch: 1 })));
+      await client.put(log.keys.head).value((at + 2n).toString());
+      await expect(ledger.waitForApplied(at + 2n)).rejects.toSatisfy((e) => hasCode(e, ErrorCode.LOG_GAP));
+      expect(ledger.appliedIndex).toBe(at);
       expect(await replicatedView(store)).toEqual(before);
       expect(halts).toHaveLength(1);
     } finally {
@@ -103,16 +110,18 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
     const client = new Etcd3({ hosts: cluster.hosts });
     const log = new EtcdLog(client, prefix);
     try {
-      expect(await log.appendAt(1n, encodeRegistration({ dekId: 1, fullNodeId: 0x99n, localEpoch: 9 }))).toBe(true);
+      const head = await log.head();
+      expect(await log.appendAt(head, encodeRegistration({ dekId: 1, fullNodeId: 0x99n, localEpoch: 9 }))).toBe(true);
       await expectConverged(nodes);
       const before = await Promise.all(nodes.map((n) => replicatedView(n.store)));
-      expect(await log.appendAt(2n, encodeRegistration({ dekId: 1, fullNodeId: 0x99n, localEpoch: 3 }))).toBe(true);
+      const bad = head + 2n;
+      expect(await log.appendAt(head + 1n, encodeRegistration({ dekId: 1, fullNodeId: 0x99n, localEpoch: 3 }))).toBe(true);
       for (const n of nodes) {
-        const err = await n.ledger.waitForApplied(3n).catch((e: unknown) => e);
+        const err = await n.ledger.waitForApplied(bad).catch((e: unknown) => e);
         expect(hasCode(err, ErrorCode.LEDGER_HALTED)).toBe(true);
         expect(hasCode(err, ErrorCode.LOCAL_EPOCH_ROLLBACK)).toBe(true);
-        expect((err as { index: bigint }).index).toBe(3n);
-        expect((err as Error).message).toMatch(/log entry 3 \(opcode 0x03\)/);
+        expect((err as { index: bigint }).index).toBe(bad);
+        expect((err as Error).message).toContain(`log entry ${bad} (opcode 0x03)`);
       }
       expect(await Promise.all(nodes.map((n) => replicatedView(n.store)))).toEqual(before);
     } finally {
@@ -124,20 +133,26 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
   it('survives an etcd member killed and restarted mid-run, a leader change and a compaction', async () => {
     const prefix = freshPrefix();
     const nodes = await startNodes(prefix, ['lmdb', 'level', 'sqlite'], [0x4001n, 0x4002n, 0x4003n]);
+    const nonces = new NonceLedger();
     try {
       const run = (async () => {
-        for (let i = 0; i < 6; i++) await nodes[i % 3]!.ledger.rotate();
+        for (let i = 0; i < 6; i++) {
+          await nodes[i % 3]!.ledger.rotate();
+          await nonces.encryptOn(nodes[(i + 1) % 3]!, 3);
+        }
       })();
       cluster.kill(2);
       await nodes[0]!.ledger.rotate();
+      await nonces.encryptOn(nodes[2]!, 3);
       await cluster.restart(2);
       await cluster.moveLeader();
       await nodes[1]!.ledger.rotate();
       await run;
       await cluster.compact();
       await nodes[2]!.ledger.rotate();
-      const head = await expectConverged(nodes);
-      expect(head).toBe(10n);
+      await nonces.encryptOn(nodes[0]!, 3, nodes[1]);
+      await expectConverged(nodes);
+      expect(nodes[0]!.ledger.state.keys.size).toBe(2 + 9);
       for (const n of nodes) expect(n.ledger.halt).toBeUndefined();
     } finally {
       await stopNodes(nodes);

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REGISTRY_PREFIX, STATE_KEY, decodeState, type Kek, type RegistryStore } from '@keyledger/core';
+import { REGISTRY_PREFIX, STATE_KEY, decodeEnvelope, decodeState, type Kek, type RegistryStore } from '@keyledger/core';
 import { expect } from 'vitest';
 import { EtcdLedger, type EtcdLedgerOptions } from '../../src/index.js';
 import { LevelRegistryStore } from '@keyledger/level';
@@ -89,11 +89,47 @@ export async function stopNodes(nodes: TestNode[]): Promise<void> {
   for (const n of nodes) await stopNode(n);
 }
 
-/** Every node reaches the head, then each node's replicated view equals the first node's. */
+/**
+ * Waits until the log stops moving (every node registered under the active DEK and applied the
+ * head), then expects each node's replicated view to equal the first node's.
+ */
 export async function expectConverged(nodes: TestNode[]): Promise<bigint> {
-  const head = await nodes[0]!.ledger.catchUp();
-  for (const n of nodes) await n.ledger.waitForApplied(head);
+  let head = -1n;
+  for (;;) {
+    await Promise.all(nodes.map((n) => n.ledger.ready()));
+    const now = await nodes[0]!.ledger.catchUp();
+    for (const n of nodes) await n.ledger.waitForApplied(now);
+    if (now === head) break;
+    head = now;
+  }
   const views = await Promise.all(nodes.map((n) => replicatedView(n.store)));
   for (const v of views) expect(v).toEqual(views[0]);
   return head;
+}
+
+/** Every nonce handed out in a scenario, per DEK: a repeat fails the test. */
+export class NonceLedger {
+  readonly #seen = new Map<string, string>();
+  count = 0;
+
+  /** Encrypts `n` values on `node`, records each nonce, and checks another node can open them. */
+  async encryptOn(node: TestNode, n: number, reader: TestNode = node): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const context = new TextEncoder().encode(`record-${node.nodeId}-${this.count}`);
+      const plain = new TextEncoder().encode(`value ${this.count}`);
+      const sealed = await node.ledger.encrypt(plain, context);
+      this.record(sealed, `node 0x${node.nodeId.toString(16)}`);
+      await reader.ledger.waitForApplied(node.ledger.appliedIndex);
+      expect(await reader.ledger.decrypt(sealed, context)).toEqual(plain);
+    }
+  }
+
+  record(sealed: Uint8Array, who: string): void {
+    const env = decodeEnvelope(sealed);
+    const id = `${env.keyId}:${Buffer.from(env.nonce).toString('hex')}`;
+    const earlier = this.#seen.get(id);
+    expect(earlier, `nonce ${id} issued twice (${earlier} and ${who})`).toBeUndefined();
+    this.#seen.set(id, who);
+    this.count++;
+  }
 }
