@@ -5,6 +5,7 @@ import { conformanceCommand } from './commands/conformance.js';
 import { demoCommand } from './commands/demo.js';
 import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
+import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { exportSidecarCommand, importSidecarCommand } from './commands/sidecar.js';
 import { formatError, stderr } from './output.js';
@@ -34,6 +35,7 @@ for (const command of [
   keygenCommand(),
   exportSidecarCommand(),
   importSidecarCommand(),
+  nodeCommand(),
 ]) {
   program.addCommand(command.showHelpAfterError('(add --help for usage)'));
 }

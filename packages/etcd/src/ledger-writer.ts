@@ -57,17 +57,23 @@ export class LedgerWriter {
       const enc = await this.#open();
       await enc.ready();
       if (enc.isRegistered) return;
-      const seq = await this.#host.propose(async () => {
-        await this.#checkSlot(enc);
-        return enc.registration();
-      });
+      let refused: unknown;
       try {
+        const seq = await this.#host.propose(async () => {
+          // The catch-up before this build may have applied a rotation: the epoch is bumped anew.
+          await enc.ready();
+          await this.#checkSlot(enc).catch((err: unknown) => {
+            refused = err;
+            throw err;
+          });
+          return enc.registration();
+        });
         await enc.registered(seq);
         return;
       } catch (err) {
         // A replayed or superseded registration: the Encryptor bumped again; propose the new epoch.
-        // A rotation in between: it bumps for the new DEK; register that.
-        if (!hasCode(err, ErrorCode.LOCAL_EPOCH_ROLLBACK) && !hasCode(err, ErrorCode.WRITER_NOT_REGISTERED)) throw err;
+        // A rotation in between: it bumps for the new DEK; register that. A refused slot is final.
+        if (err === refused || !(hasCode(err, ErrorCode.LOCAL_EPOCH_ROLLBACK) || hasCode(err, ErrorCode.WRITER_NOT_REGISTERED))) throw err;
       }
     }
     throw new KeyledgerError(
