@@ -97,9 +97,7 @@ export class Follower {
       this.#again = true;
       return;
     }
-    this.#draining = this.#drainLoop().finally(() => {
-      this.#draining = undefined;
-    });
+    this.#draining = this.#drainLoop();
   }
 
   async stop(): Promise<void> {
@@ -112,6 +110,15 @@ export class Follower {
   }
 
   async #drainLoop(): Promise<void> {
+    try {
+      await this.#drainRounds();
+    } finally {
+      // Cleared in the same tick as the last `#again` check: a wake in between is never lost.
+      this.#draining = undefined;
+    }
+  }
+
+  async #drainRounds(): Promise<void> {
     do {
       this.#again = false;
       try {
@@ -147,9 +154,11 @@ export class Follower {
         if (await this.#host.restoreSnapshot()) continue;
         // The head at the page's own revision: a head read later could name entries appended since.
         if (first !== undefined || (await this.#log.head(page.revision)) >= next) return this.#stopWith(gapError(next));
-        this.#pending.clear();
+        // Nothing past the head at that revision. An entry the watch delivered during the read
+        // is newer than the page: keep it and apply it now.
         this.#resync = false;
         this.#readRevision = page.revision;
+        if (this.#pending.has(next)) continue;
         return;
       }
       let contiguous = true;

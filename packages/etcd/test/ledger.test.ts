@@ -64,6 +64,29 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
     }
   });
 
+  it('follows by the watch alone: entries delivered while a range read is in flight are not lost', async () => {
+    const prefix = freshPrefix();
+    // A re-read every minute: only the watch (and the reads waitForApplied asks for) move the nodes.
+    const nodes = await Promise.all(
+      (['lmdb', 'level', 'sqlite'] as const).map((kind, i) =>
+        startNode(cluster.hosts, prefix, kek, kind, 0x1101n + BigInt(i), undefined, { resyncIntervalMs: 60_000 }),
+      ),
+    );
+    const client = new Etcd3({ hosts: cluster.hosts });
+    const log = new EtcdLog(client, prefix);
+    try {
+      for (let epoch = 1; epoch <= 60; epoch++) {
+        const head = await log.head();
+        expect(await log.appendAt(head, encodeRegistration({ dekId: 1, fullNodeId: 0xfeedn, localEpoch: epoch }))).toBe(true);
+        await Promise.all(nodes.map((n) => n.ledger.waitForApplied(head + 1n)));
+      }
+      await expectConverged(nodes);
+    } finally {
+      client.close();
+      await stopNodes(nodes);
+    }
+  });
+
   it('drops a duplicate delivery, and halts loudly on a gap instead of skipping it, store unchanged', async () => {
     const prefix = freshPrefix();
     const halts: unknown[] = [];
