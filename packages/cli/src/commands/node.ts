@@ -49,6 +49,8 @@ export async function runNode(options: NodeOptions): Promise<number> {
   const uri = parseStoreUri(options.store);
   const store = await openStore(uri);
   let halted = false;
+  // Set once the command loop exists; a halt during start only marks the node halted.
+  let stop: () => void = () => undefined;
   let ledger: EtcdLedger;
   try {
     ledger = await EtcdLedger.start({
@@ -88,10 +90,11 @@ export async function runNode(options: NodeOptions): Promise<number> {
   const finished = new Promise<void>((resolve) => {
     done = resolve;
   });
-  function stop(): void {
+  stop = () => {
     input?.close();
     done();
-  }
+  };
+  if (halted) stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   input?.on('line', (line) => {

@@ -1,9 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REGISTRY_PREFIX, STATE_KEY, decodeEnvelope, decodeState, type Kek, type RegistryStore } from '@keyledger/core';
+import { decodeEnvelope, type Kek, type RegistryStore } from '@keyledger/core';
+import { replicatedView } from '@keyledger/harness';
 import { expect } from 'vitest';
 import { EtcdLedger, type EtcdLedgerOptions } from '../../src/index.js';
+
+export { replicatedView };
 import { LevelRegistryStore } from '@keyledger/level';
 import { LmdbRegistryStore } from '@keyledger/lmdb';
 import { SqliteRegistryStore } from '@keyledger/sqlite';
@@ -23,33 +26,6 @@ export async function openStore(kind: StoreKind, dir: string): Promise<RegistryS
     case 'sqlite':
       return SqliteRegistryStore.open(join(dir, 'keyledger.db'));
   }
-}
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-/**
- * What must be identical on every node that applied the same log: every registry row (key and
- * value bytes) and the encryption state minus its two per-node fields — `keys[*].local_epoch`
- * (this node's own epoch counter, written by its Encryptor) and `keys[*].created` (each applier's
- * clock when it installed the key). Wrapped DEKs, active ids, envelope flags and the applied
- * index are compared as they are.
- */
-export async function replicatedView(store: RegistryStore): Promise<{ state: unknown; rows: string[]; applied: bigint }> {
-  const raw = await store.get(STATE_KEY);
-  if (raw === undefined) return { state: undefined, rows: [], applied: 0n };
-  const s = decodeState(raw);
-  const keys = [...s.keys].map(([id, k]) => ({ id, purpose: k.purpose, wrapped: hex(k.wrapped) }));
-  const rows: string[] = [];
-  for await (const { key, value } of store.scan(REGISTRY_PREFIX)) rows.push(`${hex(key)}=${hex(value)}`);
-  const state = {
-    raftAppliedIndex: s.raftAppliedIndex.toString(),
-    active: s.active,
-    storageEnvelopeActive: s.storageEnvelopeActive,
-    storageEnvelopeCutoverIndex: s.storageEnvelopeCutoverIndex.toString(),
-    raftEnvelopeCutoverIndex: s.raftEnvelopeCutoverIndex.toString(),
-    keys,
-  };
-  return { state, rows, applied: s.raftAppliedIndex };
 }
 
 export interface TestNode {
