@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileKek, encodeRegistration } from '@keyledger/core';
 import { EtcdLedger, EtcdLog } from '@keyledger/etcd';
-import { EtcdCluster, etcdMissing } from '@keyledger/harness';
+import { EtcdCluster, etcdMissing } from '@keyledger/harness/etcd';
 import { LevelRegistryStore } from '@keyledger/level';
 import { LmdbRegistryStore } from '@keyledger/lmdb';
 import { SqliteRegistryStore } from '@keyledger/sqlite';

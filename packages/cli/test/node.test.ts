@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdCluster, etcdMissing } from '@keyledger/harness';
+import { EtcdCluster, etcdMissing } from '@keyledger/harness/etcd';
 import { BIN, run, tempDir } from './helpers.js';
 
 const missing = etcdMissing();

@@ -78,6 +78,10 @@ export const ErrorCode = {
   INTEGRITY: 'ERR_INTEGRITY',
   /** The envelope names a key id that the keystore does not hold. */
   UNKNOWN_KEY_ID: 'ERR_UNKNOWN_KEY_ID',
+  /** `describeRegistryStore` was called outside a vitest run, or vitest cannot be loaded. Run the file with `vitest run`, or call `runConformance`, which needs no test framework. */
+  TEST_RUNNER_MISSING: 'ERR_TEST_RUNNER_MISSING',
+  /** A store backend broke the store contract (a `_get` returning `null`, a `scan` out of byte order…). A bug in the backend, not in the data: the message says what to return instead. */
+  STORE_CONTRACT: 'ERR_STORE_CONTRACT',
   /** An etcd call failed or timed out (`cause` holds the etcd client's error). Nothing was proposed by the failed call; retry once etcd is reachable. */
   ETCD_UNAVAILABLE: 'ERR_ETCD_UNAVAILABLE',
   /** An `EtcdLedger` node's follower stopped at a log entry its applier halted on; `index` is the entry's sequence number and `cause` the halt. The local store is as it was before that entry: fix the cause, then restart the node. */

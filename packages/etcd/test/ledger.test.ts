@@ -3,7 +3,7 @@ import { ErrorCode, FileKek, encodeRegistration, hasCode } from '@keyledger/core
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdLedger, EtcdLog } from '../src/index.js';
-import { EtcdCluster, etcdMissing } from '@keyledger/harness';
+import { EtcdCluster, etcdMissing } from '@keyledger/harness/etcd';
 import {
   NonceLedger,
   expectConverged,

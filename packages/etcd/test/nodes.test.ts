@@ -7,7 +7,7 @@ import { ErrorCode, FileKek, hasCode } from '@keyledger/core';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdLedger, EtcdLog } from '../src/index.js';
-import { EtcdCluster, etcdMissing } from '@keyledger/harness';
+import { EtcdCluster, etcdMissing } from '@keyledger/harness/etcd';
 import { NonceLedger, expectConverged, openStore, replicatedView, startNode, stopNode, stopNodes, tempDir, type TestNode } from './support/nodes.js';
 
 const missing = etcdMissing();

@@ -4,7 +4,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EtcdLog } from '../src/index.js';
 import { decodeSnapshot } from '../src/snapshot.js';
-import { EtcdCluster, etcdMissing } from '@keyledger/harness';
+import { EtcdCluster, etcdMissing } from '@keyledger/harness/etcd';
 import { NonceLedger, expectConverged, startNode, stopNode, stopNodes, tempDir, type TestNode } from './support/nodes.js';
 
 const missing = etcdMissing();

@@ -10,8 +10,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as core from '@keyledger/core';
 import { decodeEnvelope } from '@keyledger/core';
-import { EtcdCluster, etcdMissing, replicatedView } from '@keyledger/harness';
+import { EtcdCluster, etcdMissing, replicatedView } from '@keyledger/harness/etcd';
 import { LevelRegistryStore } from '@keyledger/level';
 import { LmdbRegistryStore } from '@keyledger/lmdb';
 import { SqliteRegistryStore } from '@keyledger/sqlite';
@@ -149,7 +150,7 @@ try {
   const views: string[] = [];
   for (const [i, n] of nodes.entries()) {
     const store = await kinds[i]!.open(n.dir);
-    views.push(JSON.stringify(await replicatedView(store), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    views.push(JSON.stringify(await replicatedView(store, core), (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
     await store.close();
   }
   const diverged = views.filter((v) => v !== views[0]).length;

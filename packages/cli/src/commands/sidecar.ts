@@ -51,7 +51,7 @@ async function writeDurably(path: string, text: string, overwrite: boolean): Pro
   }
 }
 
-/** Prints (or writes with `--out`) the store's state as elastickv's `keys.json` sidecar (SPEC §6.3). */
+/** Prints (or writes with `--out`) the store's state as elastickv's `keys.json` sidecar (docs/design.md, 'State record'). */
 export async function runExportSidecar(options: ExportOptions): Promise<number> {
   const uri = parseStoreUri(options.store);
   const raw = await withStore(uri, { mustExist: true }, (store) => store.get(STATE_KEY));

@@ -1,12 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as core from '@keyledger/core';
 import { decodeEnvelope, type Kek, type RegistryStore } from '@keyledger/core';
-import { replicatedView } from '@keyledger/harness';
+import { replicatedView as viewOf } from '@keyledger/harness/etcd';
 import { expect } from 'vitest';
 import { EtcdLedger, type EtcdLedgerOptions } from '../../src/index.js';
 
-export { replicatedView };
+/** The replicated part of a node's store (see `@keyledger/harness/etcd`): equal on every node of one log. */
+export function replicatedView(store: RegistryStore): ReturnType<typeof viewOf> {
+  return viewOf(store, core);
+}
 import { LevelRegistryStore } from '@keyledger/level';
 import { LmdbRegistryStore } from '@keyledger/lmdb';
 import { SqliteRegistryStore } from '@keyledger/sqlite';
