@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { CliError, ExitCode } from './cli-error.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { demoCommand } from './commands/demo.js';
+import { decryptCommand, encryptCommand } from './commands/encrypt.js';
 import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
 import { nodeCommand } from './commands/node.js';
@@ -35,6 +36,8 @@ for (const command of [
   keygenCommand(),
   exportSidecarCommand(),
   importSidecarCommand(),
+  encryptCommand(),
+  decryptCommand(),
   nodeCommand(),
 ]) {
   program.addCommand(command.showHelpAfterError('(add --help for usage)'));

@@ -280,9 +280,8 @@ export class EtcdLedger {
   }
 }
 
-/** `localNodeId` lets a rotation this node proposes carry its epoch into the new key (WithLocalEpoch). */
 function applierOptions(o: ResolvedOptions): ApplierOptions {
-  return { kek: o.kek, now: o.now, localNodeId: o.nodeId };
+  return { kek: o.kek, now: o.now };
 }
 
 function closedError(): KeyledgerError {

@@ -8,6 +8,7 @@ import { buildDemoScenario, type DemoStep, type LogEntry } from '../demo-cluster
 import { writeLog } from '../log-file.js';
 import { reasonOf, stdout } from '../output.js';
 import { DemoReplica } from '../demo-replica.js';
+import { encryptorDemo } from '../demo-encryptor.js';
 import { readReport, renderState, renderWriters } from '../report.js';
 import { STORE_URI_HELP, formatStoreUri, openStore, parseStoreUri, type StoreUri } from '../store-uri.js';
 
@@ -29,7 +30,10 @@ function shownUri(uri: StoreUri): string {
 /** "inserted ×2, advanced" from the applier's results, in order of first appearance. */
 function tally(results: readonly ApplyResult[]): string {
   const counts = new Map<string, number>();
-  for (const r of results) counts.set(r.effect, (counts.get(r.effect) ?? 0) + 1);
+  for (const r of results) {
+    const effect = r.kind === 'already-applied' ? r.kind : r.effect;
+    counts.set(effect, (counts.get(effect) ?? 0) + 1);
+  }
   return [...counts].map(([effect, n]) => (n > 1 ? `${effect} ×${n}` : effect)).join(', ');
 }
 
@@ -107,6 +111,8 @@ async function demoIn(dir: string, options: DemoOptions, started: number): Promi
     stdout.line(renderState(report, shownUri(uri), c));
     stdout.line();
     stdout.line(renderWriters(report, c));
+    stdout.line();
+    for (const line of await encryptorDemo(kek, scenario, c)) stdout.line(line);
     stdout.line();
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const replicaPath = shown(join(dir, 'replica-lmdb'));

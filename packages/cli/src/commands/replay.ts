@@ -48,7 +48,7 @@ interface ReplayOutcome {
  */
 async function applyLog(applier: Applier, logPath: string, groupSize: number, progress: Progress | undefined): Promise<ReplayOutcome> {
   const outcome: ReplayOutcome = { applied: 0, hostEntries: 0, alreadyApplied: 0, halt: undefined };
-  const resumeAfter = applier.state.raftAppliedIndex;
+  const resumeAfter = applier.appliedIndex;
   let read = 0;
   let group: (LogRecord & { ordinal: number })[] = [];
   const flush = async (): Promise<boolean> => {
@@ -118,7 +118,7 @@ export async function runReplay(logPath: string, options: ReplayOptions): Promis
           : createProgress(stderr, 'replay', records, { unit: 'entries', intervalMs: options.progressInterval });
         const outcome = await applyLog(applier, logPath, options.groupSize, progress);
         // Raised by bootstrap and rotation entries only; there is no index before a bootstrap.
-        const appliedIndex = applier.state.keys.size > 0 ? applier.state.raftAppliedIndex : undefined;
+        const appliedIndex = applier.state.keys.size > 0 ? applier.appliedIndex : undefined;
         return { ...outcome, appliedIndex };
       } finally {
         await applier.close();

@@ -33,7 +33,10 @@ export function bindApplierBridge(applier: object, bridge: ApplierBridge): void 
 export function applierBridge(applier: unknown): ApplierBridge {
   const bridge = typeof applier === 'object' && applier !== null ? bridges.get(applier) : undefined;
   if (bridge === undefined) {
-    throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'Encryptor.open needs an Applier from this @keyledger/core (Applier.open(store, { kek }))');
+    throw new KeyledgerError(
+      ErrorCode.INVALID_ARGUMENT,
+      'Encryptor.open needs an Applier from this @keyledger/core (Applier.open(store, { kek }))',
+    );
   }
   return bridge;
 }

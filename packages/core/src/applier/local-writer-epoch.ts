@@ -1,17 +1,16 @@
 import type { Registration } from '../codec/registration.js';
-import type { ApplierOptions } from './applier-options.js';
 
 /**
- * The `local_epoch` a newly installed key starts at on this replica: the highest epoch the
- * installing entry registers for `options.localNodeId` under `dekId`, else 0. elastickv writes its
- * process epoch there (`WithLocalEpoch`) for the same reason: a writer the entry names must not
- * find its registry row ahead of its own record and be refused as a rollback
- * (docs/design.md, section 'Encryptor').
+ * The `local_epoch` a newly installed key starts at: the highest epoch the installing entry (a
+ * bootstrap's batch, a rotation's proposer) registers under it, else 0. A writer the entry names
+ * then bumps past its own row instead of being refused as a rollback — the reason elastickv
+ * writes its process epoch there (`WithLocalEpoch`). Taking the entry's maximum instead keeps the
+ * state a function of the log (every replica holds the same bytes) and needs no node identity;
+ * a writer the entry does not name merely starts a few epochs higher (docs/design.md, section
+ * 'Encryptor').
  */
-export function startingLocalEpoch(options: ApplierOptions, dekId: number, named: readonly Registration[]): number {
-  const self = options.localNodeId;
+export function startingLocalEpoch(dekId: number, named: readonly Registration[]): number {
   let epoch = 0;
-  if (self === undefined) return epoch;
-  for (const r of named) if (r.dekId === dekId && r.fullNodeId === self && r.localEpoch > epoch) epoch = r.localEpoch;
+  for (const r of named) if (r.dekId === dekId && r.localEpoch > epoch) epoch = r.localEpoch;
   return epoch;
 }

@@ -27,7 +27,10 @@ export function openGcm(key: KeyObject, nonce: Uint8Array, sealed: Uint8Array, a
     tail = decipher.final();
   } catch {
     head.fill(0);
-    throw new KeyledgerError(ErrorCode.INTEGRITY, 'authentication failed: the envelope was altered, or its context is not the one it was sealed with');
+    throw new KeyledgerError(
+      ErrorCode.INTEGRITY,
+      'authentication failed: the envelope was altered, or its context is not the one it was sealed with',
+    );
   }
   if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.byteLength);
   const out = new Uint8Array(head.length + tail.length);

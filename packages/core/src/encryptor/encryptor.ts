@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { Applier } from '../applier/applier.js';
-import type { AppliedEvent } from '../applier/applier-options.js';
+import type { AppliedEvent } from '../applier/apply-result.js';
 import { applierBridge, type ApplierBridge } from '../applier/encryptor-bridge.js';
 import { nodeId16 } from '../codec/registry-key.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
@@ -197,10 +197,14 @@ export class Encryptor {
 
   #checkUsable(): void {
     if (this.#closed) throw new KeyledgerError(ErrorCode.ENCRYPTOR_CLOSED, 'the encryptor is closed');
-    if (this.#bridge.closed) throw new KeyledgerError(ErrorCode.APPLIER_CLOSED, 'the applier is closed: this encryptor can no longer see rotations');
+    if (this.#bridge.closed)
+      throw new KeyledgerError(ErrorCode.APPLIER_CLOSED, 'the applier is closed: this encryptor can no longer see rotations');
     if (this.#failure !== undefined) throw this.#failure;
     if (this.#bumping !== undefined) {
-      throw new KeyledgerError(ErrorCode.WRITER_NOT_REGISTERED, 'a new epoch is being bumped: await enc.ready(), then register enc.registration()');
+      throw new KeyledgerError(
+        ErrorCode.WRITER_NOT_REGISTERED,
+        'a new epoch is being bumped: await enc.ready(), then register enc.registration()',
+      );
     }
   }
 
@@ -248,12 +252,18 @@ export class Encryptor {
     writer.gate.observe(event);
     if (this.#applier.state.active[this.#options.purpose] !== writer.gate.dekId) {
       // A rotation: the old epoch's writer is done; the node bumps for the new DEK and registers again.
-      this.#rejectWaiters(new KeyledgerError(ErrorCode.WRITER_NOT_REGISTERED, `DEK ${writer.gate.dekId} was rotated out: await enc.ready(), then register enc.registration()`));
+      this.#rejectWaiters(
+        new KeyledgerError(
+          ErrorCode.WRITER_NOT_REGISTERED,
+          `DEK ${writer.gate.dekId} was rotated out: await enc.ready(), then register enc.registration()`,
+        ),
+      );
       // The new key's rows all come from this store's own log, so bumping past them is sound.
       void this.#bump('past-registry', false);
       return;
     }
     this.#settle();
+    if (this.#bumping === undefined && this.#waiters.length === 0 && writer.gate.isBurned) void this.#bump('past-registry', false);
   }
 
   #rejectWaiters(err: unknown): void {
@@ -276,7 +286,9 @@ export class Encryptor {
         const error = verdict.error;
         void this.#bump('past-registry', false).then(() => {
           w.reject(this.#failure ?? error);
-          this.#rejectWaiters(new KeyledgerError(ErrorCode.WRITER_NOT_REGISTERED, `epoch bumped to ${this.epoch}: register enc.registration() again`));
+          this.#rejectWaiters(
+            new KeyledgerError(ErrorCode.WRITER_NOT_REGISTERED, `epoch bumped to ${this.epoch}: register enc.registration() again`),
+          );
         });
         return;
       }

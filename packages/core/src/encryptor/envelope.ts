@@ -71,7 +71,10 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
   if (!(bytes instanceof Uint8Array)) throw invalid('an envelope must be a Uint8Array');
   if (bytes.length < ENVELOPE_OVERHEAD) {
-    throw new KeyledgerError(ErrorCode.ENVELOPE_SHORT, `envelope is ${bytes.length} bytes, shorter than the ${ENVELOPE_OVERHEAD}-byte header and tag`);
+    throw new KeyledgerError(
+      ErrorCode.ENVELOPE_SHORT,
+      `envelope is ${bytes.length} bytes, shorter than the ${ENVELOPE_OVERHEAD}-byte header and tag`,
+    );
   }
   if (bytes[0] !== ENVELOPE_VERSION) {
     throw new KeyledgerError(ErrorCode.ENVELOPE_VERSION, `envelope version 0x${bytes[0]!.toString(16).padStart(2, '0')} is not 0x01`);

@@ -1,4 +1,5 @@
 export { Encryptor } from './encryptor.js';
+export { decryptEnvelope } from './decrypt-envelope.js';
 export type { EncryptorOptions } from './encryptor.js';
 export { NonceFactory, NONCE_LENGTH } from './nonce-factory.js';
 export {

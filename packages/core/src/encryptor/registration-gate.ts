@@ -1,4 +1,4 @@
-import type { AppliedEvent } from '../applier/applier-options.js';
+import type { AppliedEvent } from '../applier/apply-result.js';
 import { encodeRegistration } from '../codec/registration.js';
 import { ErrorCode, KeyledgerError, reasonCode } from '../errors.js';
 
@@ -10,7 +10,7 @@ export type Verdict =
   | { kind: 'refused'; error: KeyledgerError; bumpAgain: boolean };
 
 /** What the log did at an index, as far as this node's registration under this DEK is concerned. */
-type Sighting = 'took-effect' | 'replayed' | 'superseded' | { halt: KeyledgerError };
+type Sighting = 'took-effect' | 'replayed' | 'superseded' | 'already-applied' | { halt: KeyledgerError };
 
 function rollback(message: string): Verdict {
   return { kind: 'refused', error: new KeyledgerError(ErrorCode.LOCAL_EPOCH_ROLLBACK, message), bumpAgain: true };
@@ -49,6 +49,17 @@ export class RegistrationGate {
     return this.#registeredAt !== undefined;
   }
 
+  /**
+   * True when the log proved this epoch used up before the gate opened: it applied a later epoch
+   * for this node, or replayed this one (so an earlier entry registered it). Proposing it could
+   * only replay or halt every replica, so the Encryptor bumps again at once.
+   */
+  get isBurned(): boolean {
+    if (this.isOpen) return false;
+    for (const s of this.#sightings.values()) if (s === 'superseded' || s === 'replayed') return true;
+    return false;
+  }
+
   /** Records what an applied entry means for this registration. Called for every event, in log order. */
   observe(event: AppliedEvent): void {
     if ('halt' in event) {
@@ -57,10 +68,14 @@ export class RegistrationGate {
       return;
     }
     if (event.index === undefined || event.index <= this.startIndex) return;
-    for (const r of event.result.registrations ?? []) {
+    if (event.result.kind === 'already-applied') {
+      // A re-delivery: whatever the entry there was, it applied before, so it is not this proposal.
+      if (!this.#sightings.has(event.index)) this.#sightings.set(event.index, 'already-applied');
+      return;
+    }
+    for (const r of event.result.registrations) {
       if (r.dekId !== this.dekId || r.fullNodeId !== this.nodeId || r.localEpoch < this.epoch) continue;
-      const sighting: Sighting =
-        r.localEpoch > this.epoch ? 'superseded' : r.effect === 'replayed' ? 'replayed' : 'took-effect';
+      const sighting: Sighting = r.localEpoch > this.epoch ? 'superseded' : r.effect === 'replayed' ? 'replayed' : 'took-effect';
       // A later sighting never replaces the first at one index (an entry applies once).
       if (!this.#sightings.has(event.index)) this.#sightings.set(event.index, sighting);
     }
@@ -78,14 +93,25 @@ export class RegistrationGate {
       return { kind: 'registered' };
     }
     if (seen === 'replayed') {
-      return rollback(`the registration at index ${index} applied as a replay: epoch ${this.epoch} of DEK ${this.dekId} was registered before, by an earlier life of this node`);
+      return rollback(
+        `the registration at index ${index} applied as a replay: epoch ${this.epoch} of DEK ${this.dekId} was registered before, by an earlier life of this node`,
+      );
+    }
+    if (seen === 'already-applied') {
+      return rollback(`the entry at index ${index} was already applied: it cannot be this registration's first application`);
     }
     if (seen === 'superseded') {
       return rollback(`index ${index} registered a later epoch than ${this.epoch} for this node under DEK ${this.dekId}`);
     }
     if (seen !== undefined) {
       if (reasonCode(seen.halt) === ErrorCode.LOCAL_EPOCH_ROLLBACK) {
-        return { kind: 'refused', error: new KeyledgerError(ErrorCode.LOCAL_EPOCH_ROLLBACK, `the registration at index ${index} halted: ${seen.halt.message}`, { cause: seen.halt }), bumpAgain: true };
+        return {
+          kind: 'refused',
+          error: new KeyledgerError(ErrorCode.LOCAL_EPOCH_ROLLBACK, `the registration at index ${index} halted: ${seen.halt.message}`, {
+            cause: seen.halt,
+          }),
+          bumpAgain: true,
+        };
       }
       return { kind: 'refused', error: seen.halt, bumpAgain: false };
     }
@@ -96,7 +122,10 @@ export class RegistrationGate {
     if (index <= appliedIndex) {
       return {
         kind: 'refused',
-        error: new KeyledgerError(ErrorCode.WRITER_NOT_REGISTERED, `the entry at index ${index} is not this node's registration of epoch ${this.epoch}: propose enc.registration() and pass the index it gets`),
+        error: new KeyledgerError(
+          ErrorCode.WRITER_NOT_REGISTERED,
+          `the entry at index ${index} is not this node's registration of epoch ${this.epoch}: propose enc.registration() and pass the index it gets`,
+        ),
         bumpAgain: false,
       };
     }

@@ -1,3 +1,4 @@
+import { effectOf } from '../../src/conformance/result-view.js';
 import { describe, expect, it } from 'vitest';
 import type { Bootstrap } from '../../src/codec/bootstrap.js';
 import { encodeBootstrap } from '../../src/codec/bootstrap.js';
@@ -81,7 +82,7 @@ describe('bootstrap conflicts', () => {
     await withKeyedApplier(store, kek, async (a) => {
       const truncated = encodeBootstrap({ ...good, raftWrapped: good.raftWrapped.subarray(0, 59) });
       await haltsAndChangesNothing(store, a, truncated, 1n, ErrorCode.KEK_MISMATCH, 'a truncated raft DEK');
-      expect((await a.applyEntry(encodeBootstrap(good), 1n)).effect).toBe('bootstrapped');
+      expect(effectOf(await a.applyEntry(encodeBootstrap(good), 1n))).toBe('bootstrapped');
     });
   });
 

@@ -1,3 +1,4 @@
+import { effectOf } from '../../src/conformance/result-view.js';
 import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
 import { ErrorCode, hasCode, isHalt } from '../../src/errors.js';
@@ -16,7 +17,7 @@ describe('registration rules', () => {
     await withKeyedApplier(store, undefined, async (a) => {
       await a.applyEntry(regEntry(1, W1, 3));
       const writes = store.calls.write;
-      expect((await a.applyEntry(regEntry(1, W1, 3))).effect).toBe('replayed');
+      expect(effectOf(await a.applyEntry(regEntry(1, W1, 3)))).toBe('replayed');
       expect(store.calls.write, 'a replay must not write').toBe(writes);
     });
   });

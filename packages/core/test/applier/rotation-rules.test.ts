@@ -1,3 +1,4 @@
+import { effectOf } from '../../src/conformance/result-view.js';
 import { describe, expect, it } from 'vitest';
 import type { Applier } from '../../src/applier/applier.js';
 import type { ApplierOptions } from '../../src/applier/applier-options.js';
@@ -89,7 +90,7 @@ describe('rotation rules', () => {
     await bootstrapped(kek, async (a, store) => {
       store.plan = { operation: 'write', nth: store.calls.write + 1, mode: 'once' };
       await haltsAndChangesNothing(store, a, entry, 11n, ErrorCode.STORE_IO, 'rotation over a failing write');
-      expect((await a.applyEntry(entry, 11n)).effect).toBe('rotated');
+      expect(effectOf(await a.applyEntry(entry, 11n))).toBe('rotated');
       expect(a.keyIds()).toEqual([1, 2, 3]);
       await storedStateIsHeld(store, a, 'after the retry');
     });

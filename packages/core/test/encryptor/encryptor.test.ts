@@ -1,6 +1,7 @@
 import { createDecipheriv } from 'node:crypto';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { regEntry } from '../../src/conformance/applier-bootstrap.js';
+import { regEntry } from '../../src/conformance/fixtures.js';
 import {
   Applier,
   Encryptor,
@@ -10,6 +11,7 @@ import {
   RotationSubtag,
   STATE_KEY,
   decodeEnvelope,
+  decryptEnvelope,
   decodeRegistration,
   decodeState,
   encodeRotation,
@@ -27,7 +29,7 @@ describe('Encryptor.open', () => {
   it('bumps keys[<id>].local_epoch durably before it returns: a fresh applier on the store reads it', async () => {
     const cluster = await bootstrappedLog();
     const { store, applier } = await replica(cluster, NODE_A);
-    // The bootstrap named NODE_A at epoch 1: the carry-over starts its local_epoch there.
+    // The bootstrap named its writers at epoch 1: the carry-over starts the key's local_epoch there.
     expect(await storedEpoch(store, 1)).toBe(1);
     const enc = await Encryptor.open(applier, { nodeId: NODE_A, purpose: 'storage' });
     expect(enc.epoch).toBe(2);
@@ -55,15 +57,24 @@ describe('Encryptor.open', () => {
     const cluster = await bootstrappedLog();
     const { store, applier } = await replica(cluster, NODE_A_TWIN);
     await rejectsWith(Encryptor.open(applier, { nodeId: NODE_A_TWIN, purpose: 'storage' }), ErrorCode.NODE_ID_COLLISION);
-    expect(await storedEpoch(store, 1)).toBe(0);
+    expect(await storedEpoch(store, 1)).toBe(1);
   });
 
-  it('refuses a state restored behind its registry (ERR_LOCAL_EPOCH_ROLLBACK) and an exhausted epoch (ERR_LOCAL_EPOCH_EXHAUSTED)', async () => {
+  it('refuses a state restored behind its registry (ERR_LOCAL_EPOCH_ROLLBACK), writing nothing', async () => {
     const cluster = await bootstrappedLog();
-    // No carry-over: the key starts at 0 while the bootstrap registered NODE_A at 1.
-    const plain = await replica(cluster, NODE_A, new MemoryRegistryStore(), { localNodeId: undefined });
-    await rejectsWith(Encryptor.open(plain.applier, { nodeId: NODE_A, purpose: 'storage' }), ErrorCode.LOCAL_EPOCH_ROLLBACK);
-    expect(await storedEpoch(plain.store, 1)).toBe(0);
+    const a = await replica(cluster, NODE_A);
+    const oldState = (await a.store.get(STATE_KEY))!;
+    const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
+    const index = cluster.log.propose(enc.registration());
+    await cluster.log.catchUp(a.applier);
+    await enc.registered(index);
+    await enc.close();
+    await a.applier.close();
+    // An old state record imported over a newer registry (an old keys.json, say).
+    await a.store.write([{ key: STATE_KEY, value: oldState }]);
+    const reopened = await Applier.open(a.store, { kek: cluster.kek });
+    await rejectsWith(Encryptor.open(reopened, { nodeId: NODE_A, purpose: 'storage' }), ErrorCode.LOCAL_EPOCH_ROLLBACK);
+    expect(await storedEpoch(a.store, 1)).toBe(1);
     cluster.log.propose(regEntry(1, NODE_B, 0xffff));
     const b = await replica(cluster, NODE_B);
     await rejectsWith(Encryptor.open(b.applier, { nodeId: NODE_B, purpose: 'storage' }), ErrorCode.LOCAL_EPOCH_ROLLBACK);
@@ -104,6 +115,10 @@ describe('registration gate', () => {
     const b = await replica(cluster, NODE_B);
     const encB = await Encryptor.open(b.applier, { nodeId: NODE_B, purpose: 'storage' });
     expect(new TextDecoder().decode(await encB.decrypt(sealed, text('key')))).toBe('value');
+    // A reader needs no Encryptor (and bumps no epoch): decryptEnvelope with the applier's keys.
+    const epochB = b.applier.state.keys.get(1)!.localEpoch;
+    expect(new TextDecoder().decode(await decryptEnvelope(b.applier, sealed, { context: text('key') }))).toBe('value');
+    expect(b.applier.state.keys.get(1)!.localEpoch).toBe(epochB);
     await rejectsWith(encB.decrypt(sealed, text('other key')), ErrorCode.INTEGRITY);
   });
 
@@ -129,7 +144,7 @@ describe('registration gate', () => {
     await first.close();
     await a.applier.close();
     // Disk restored from the backup: state and registry rolled back together; the guard passes.
-    const restored = await Applier.open(old, { kek: cluster.kek, localNodeId: NODE_A });
+    const restored = await Applier.open(old, { kek: cluster.kek });
     const second = await Encryptor.open(restored, { nodeId: NODE_A, purpose: 'storage' });
     expect(second.epoch).toBe(2); // the epoch its previous life used
     const i2 = cluster.log.propose(second.registration());
@@ -163,13 +178,25 @@ describe('registration gate', () => {
     const old = await backup(a.store);
     cluster.log.propose(regEntry(1, NODE_A, 7)); // an earlier life registered epoch 7
     await a.applier.close();
-    const restored = await Applier.open(old, { kek: cluster.kek, localNodeId: NODE_A });
+    const restored = await Applier.open(old, { kek: cluster.kek });
     const enc = await Encryptor.open(restored, { nodeId: NODE_A, purpose: 'storage' });
     const index = cluster.log.propose(enc.registration());
     const gate = enc.registered(index);
     await expect(cluster.log.catchUp(restored)).rejects.toThrow();
     await rejectsWith(gate, ErrorCode.LOCAL_EPOCH_ROLLBACK);
     expect(enc.epoch).toBe(8);
+  });
+
+  it('a re-delivered (already-applied) entry at the index does not open the gate', async () => {
+    const cluster = await bootstrappedLog();
+    const a = await replica(cluster, NODE_A);
+    const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
+    const entry = enc.registration();
+    const other = cluster.log.propose(regEntry(1, NODE_B, 5));
+    await cluster.log.catchUp(a.applier);
+    await expect(a.applier.applyEntry(entry, other)).resolves.toMatchObject({ kind: 'already-applied' });
+    await rejectsWith(enc.registered(other), ErrorCode.LOCAL_EPOCH_ROLLBACK);
+    expect(enc.epoch).toBe(3);
   });
 
   it('an entry at the index that is not this registration: ERR_WRITER_NOT_REGISTERED', async () => {
@@ -192,14 +219,21 @@ describe('registration gate', () => {
     const before = await enc.encrypt(text('old'), text('k'));
     const wrapped = await cluster.kek.wrap(new Uint8Array(32).fill(9));
     cluster.log.propose(
-      encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: 3, purpose: Purpose.STORAGE, wrapped, proposer: { dekId: 3, fullNodeId: NODE_B, localEpoch: 4 } }),
+      encodeRotation({
+        subtag: RotationSubtag.ROTATE_DEK,
+        dekId: 3,
+        purpose: Purpose.STORAGE,
+        wrapped,
+        proposer: { dekId: 3, fullNodeId: NODE_B, localEpoch: 4 },
+      }),
     );
     await cluster.log.catchUp(a.applier);
     await rejectsWith(enc.encrypt(text('v'), text('k')), ErrorCode.WRITER_NOT_REGISTERED);
     await enc.ready();
     expect(enc.dekId).toBe(3);
-    expect(enc.epoch).toBe(1);
-    expect(await storedEpoch(a.store, 3)).toBe(1);
+    // The rotation named NODE_B at epoch 4: the key starts there, and NODE_A bumps past it.
+    expect(enc.epoch).toBe(5);
+    expect(await storedEpoch(a.store, 3)).toBe(5);
     const i2 = cluster.log.propose(enc.registration());
     await cluster.log.catchUp(a.applier);
     await enc.registered(i2);
@@ -209,11 +243,17 @@ describe('registration gate', () => {
     expect(new TextDecoder().decode(await enc.decrypt(before, text('k')))).toBe('old');
   });
 
-  it('a rotation proposer opens after a restart without a rollback refusal (carry-over)', async () => {
+  it('a rotation proposer opens after a restart without a rollback refusal (carry-over: the key starts at the named epoch)', async () => {
     const cluster = await bootstrappedLog();
     const wrapped = await cluster.kek.wrap(new Uint8Array(32).fill(7));
     cluster.log.propose(
-      encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId: 3, purpose: Purpose.STORAGE, wrapped, proposer: { dekId: 3, fullNodeId: NODE_A, localEpoch: 9 } }),
+      encodeRotation({
+        subtag: RotationSubtag.ROTATE_DEK,
+        dekId: 3,
+        purpose: Purpose.STORAGE,
+        wrapped,
+        proposer: { dekId: 3, fullNodeId: NODE_A, localEpoch: 9 },
+      }),
     );
     const a = await replica(cluster, NODE_A);
     const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
@@ -285,6 +325,7 @@ describe('encrypt and decrypt', () => {
     for (const p of [enc.decrypt(sealed, text('x')), enc.decrypt(sealed.subarray(1), text('k')), enc.registered(1n)]) {
       errors.push(await p.catch((e: unknown) => e));
     }
+    errors.push(inspect(enc, { depth: 10, showHidden: true }));
     for (const e of errors) {
       const s = `${String(e)} ${JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`;
       for (const enc of ['hex', 'base64'] as const) expect(s).not.toContain(dek.toString(enc));

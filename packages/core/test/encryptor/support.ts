@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { newBootstrap, newKek } from '../../src/conformance/applier-bootstrap.js';
+import { newBootstrap, newKek } from '../../src/conformance/fixtures.js';
 import {
   Applier,
   type ApplierOptions,
@@ -59,11 +59,11 @@ export async function bootstrappedLog(patch: Partial<Bootstrap> = {}): Promise<C
 /** A replica of node `nodeId` that applied the whole log. */
 export async function replica(
   cluster: Cluster,
-  nodeId: bigint,
+  _nodeId: bigint,
   store = new MemoryRegistryStore(),
   options: ApplierOptions = {},
 ): Promise<{ store: MemoryRegistryStore; applier: Applier }> {
-  const applier = await Applier.open(store, { kek: cluster.kek, localNodeId: nodeId, ...options });
+  const applier = await Applier.open(store, { kek: cluster.kek, ...options });
   await cluster.log.catchUp(applier);
   return { store, applier };
 }

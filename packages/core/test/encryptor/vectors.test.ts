@@ -2,15 +2,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import snappy from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { compressBlock, decompressBlock } from '../../src/encryptor/snappy.js';
-import {
-  ENVELOPE_OVERHEAD,
-  ErrorCode,
-  NonceFactory,
-  decodeEnvelope,
-  encodeEnvelope,
-  raftAad,
-  storageAad,
-} from '../../src/index.js';
+import { ENVELOPE_OVERHEAD, ErrorCode, NonceFactory, decodeEnvelope, encodeEnvelope, raftAad, storageAad } from '../../src/index.js';
 import { rejectsWith } from './support.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -80,7 +72,10 @@ describe('envelope (elastickv envelope_test.go, raft_envelope_test.go)', () => {
       buf[0] = 1;
       buf[1] = flag;
       await rejectsWith(() => decodeEnvelope(buf), ErrorCode.ENVELOPE_FLAGS);
-      await rejectsWith(() => encodeEnvelope({ flag, keyId: 1, nonce: new Uint8Array(12), sealed: new Uint8Array(16) }), ErrorCode.ENVELOPE_FLAGS);
+      await rejectsWith(
+        () => encodeEnvelope({ flag, keyId: 1, nonce: new Uint8Array(12), sealed: new Uint8Array(16) }),
+        ErrorCode.ENVELOPE_FLAGS,
+      );
     }
   });
 

@@ -1,0 +1,98 @@
+import type { GroupItem } from './apply-group.js';
+import type { ApplyResult } from './apply-result.js';
+
+/** A call waiting for its entries to be applied; `grouped` for `applyEntries` (errors carry a position). */
+export interface PendingCall {
+  items: GroupItem[];
+  grouped: boolean;
+  resolve(results: ApplyResult[]): void;
+  reject(err: unknown): void;
+  /** A task that runs alone between groups, in call order: the Encryptor's write path (docs/design.md, section 'Encryptor'). */
+  exclusive?: () => Promise<void>;
+}
+
+/**
+ * Coalesces a group cap's worth of entries: large enough that a pipelined host pays one write
+ * per many entries, small enough that one group's prefetch and staging stay bounded.
+ */
+export const MAX_COALESCED_ENTRIES = 4096;
+
+/**
+ * The applier's call queue (automatic group commit, docs/design.md, section "Group commit"). The
+ * first call runs at once; calls made while a group is being applied and written wait, and the
+ * next group takes all of them (up to {@link MAX_COALESCED_ENTRIES} entries, never splitting a
+ * call). `commit` applies one group, settles its calls, and returns the calls it did not apply
+ * (those after a stop), which go back to the front of the queue in order.
+ */
+export class PendingCalls {
+  readonly #commit: (calls: PendingCall[]) => Promise<PendingCall[]>;
+  readonly #queue: PendingCall[] = [];
+  #draining: Promise<void> | undefined;
+
+  constructor(commit: (calls: PendingCall[]) => Promise<PendingCall[]>) {
+    this.#commit = commit;
+  }
+
+  add(items: GroupItem[], grouped: boolean): Promise<ApplyResult[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ items, grouped, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  /** Queues `task` to run alone, after every call added before it and before every call added after. */
+  exclusive(task: () => Promise<void>): void {
+    this.#queue.push({ items: [], grouped: false, resolve: () => undefined, reject: () => undefined, exclusive: task });
+    this.#draining ??= this.#drain();
+  }
+
+  /** Resolves once every call added so far is settled. */
+  async idle(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      for (let first = true; ; first = false) {
+        // After a commit, let the callers whose calls just resolved make their next calls before
+        // the next group is taken: their continuations are microtasks, done before setImmediate
+        // fires. Without it a pipelined caller's group would split in two, a small one taken
+        // before most of its calls arrive and the rest behind it. The first call runs at once.
+        if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.#queue.length === 0) return;
+        const task = this.#queue[0]!.exclusive;
+        if (task !== undefined) {
+          this.#queue.shift();
+          await task().catch(() => undefined);
+          continue;
+        }
+        const group = this.#take();
+        let rest: PendingCall[];
+        try {
+          rest = await this.#commit(group);
+        } catch (err) {
+          // commit settles its calls itself; should it fail anyway, no call may hang.
+          for (const call of group) call.reject(err);
+          rest = [];
+        }
+        this.#queue.unshift(...rest);
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  #take(): PendingCall[] {
+    let n = 1;
+    let size = this.#queue[0]!.items.length;
+    while (
+      n < this.#queue.length &&
+      this.#queue[n]!.exclusive === undefined &&
+      size + this.#queue[n]!.items.length <= MAX_COALESCED_ENTRIES
+    ) {
+      size += this.#queue[n]!.items.length;
+      n++;
+    }
+    return this.#queue.splice(0, n);
+  }
+}
