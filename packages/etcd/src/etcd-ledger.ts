@@ -10,13 +10,6 @@ import { decodeSnapshot, encodeSnapshot, restorePuts, takeSnapshot } from './sna
 const PAGE_SIZE = 256;
 const PUBLISH_INTERVAL_MS = 200;
 
-/** The applier's own applied index (docs/design.md, section 'Applied index'), read where this core has it. */
-function applierIndex(applier: Applier): bigint {
-  const own = (applier as { appliedIndex?: unknown }).appliedIndex;
-  const state = applier.state.raftAppliedIndex;
-  return typeof own === 'bigint' && own > state ? own : state;
-}
-
 /**
  * One keyledger node on an etcd cluster: it follows the ledger's log in etcd into its local
  * store, proposes the bootstrap on an empty log, and proposes rotations.
@@ -126,8 +119,10 @@ export class EtcdLedger {
 
   /** The highest log sequence number this node's store has applied. */
   get appliedIndex(): bigint {
-    const own = applierIndex(this.#applier);
-    return own > this.#applied ? own : this.#applied;
+    // The applier's durable applied index (docs/design.md, 'Re-delivery and the applied index'); `#applied`
+    // covers a restore until the new applier is open.
+    const own = this.#applier.appliedIndex;
+    return Math.max(own, this.#applied);
   }
 
   /** This node's encryption state as last committed (wrapped DEKs only). */

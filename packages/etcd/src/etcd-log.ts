@@ -64,7 +64,8 @@ export class EtcdLog {
     const { head } = this.keys;
     const result = await etcdCall('append', () => {
       // A missing key compares as Version 0 in etcd, not as an empty value.
-      const cmp = expectedHead === 0n ? this.client.if(head, 'Version', '==', 0) : this.client.if(head, 'Value', '==', expectedHead.toString());
+      const cmp =
+        expectedHead === 0n ? this.client.if(head, 'Version', '==', 0) : this.client.if(head, 'Value', '==', expectedHead.toString());
       return cmp
         .then(this.client.put(head).value(seq.toString()), this.client.put(this.keys.entry(seq)).value(Buffer.from(entry)))
         .commit();
@@ -75,7 +76,11 @@ export class EtcdLog {
   /** Reads up to `limit` entries from `from` on, in order, with the revision they were read at. */
   async read(from: bigint, limit: number): Promise<LogPage> {
     const res = await etcdCall('read log', () =>
-      this.client.getAll().inRange({ start: this.keys.entry(from), end: this.keys.logEnd }).limit(limit).exec(),
+      this.client
+        .getAll()
+        .inRange({ start: this.keys.entry(from), end: this.keys.logEnd })
+        .limit(limit)
+        .exec(),
     );
     const entries: LoggedEntry[] = [];
     for (const kv of res.kvs) {

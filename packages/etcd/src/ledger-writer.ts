@@ -85,7 +85,11 @@ export class LedgerWriter {
   async #open(): Promise<Encryptor> {
     if (this.#closed) throw new KeyledgerError(ErrorCode.LEDGER_CLOSED, 'the ledger node was closed');
     // The node has applied the log to its head before this runs, so bumping past the registry is sound.
-    this.#encryptor ??= await Encryptor.open(this.#host.applier(), { nodeId: this.#host.nodeId, purpose: 'storage', bumpPastRegistry: true });
+    this.#encryptor ??= await Encryptor.open(this.#host.applier(), {
+      nodeId: this.#host.nodeId,
+      purpose: 'storage',
+      bumpPastRegistry: true,
+    });
     return this.#encryptor;
   }
 

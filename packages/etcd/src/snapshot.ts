@@ -1,4 +1,5 @@
 import {
+  APPLIED_KEY,
   ErrorCode,
   KeyledgerError,
   REGISTRY_PREFIX,
@@ -6,6 +7,7 @@ import {
   decodeRegistryKey,
   decodeRegistryRow,
   decodeState,
+  encodeAppliedIndex,
   encodeState,
   exportSidecar,
   importSidecar,
@@ -17,12 +19,6 @@ import {
   type StoreEntry,
 } from '@keyledger/core';
 import { parseSeq } from './log-keys.js';
-
-/**
- * The store record of the applied index of every entry (docs/design.md, section 'Applied
- * index'): ASCII `!encryption|applied`, a u64 big-endian.
- */
-export const APPLIED_KEY: Uint8Array = new TextEncoder().encode('!encryption|applied');
 
 /**
  * What a node behind the truncation point restores from: the replicated state at `index` —
@@ -100,7 +96,12 @@ export function decodeSnapshot(text: string): Snapshot {
     }
     return { key, value };
   });
-  return { index: parseSeq(doc.index, 'snapshot index'), truncatedThrough: parseSeq(doc.truncated_through, 'truncated_through'), state, rows };
+  return {
+    index: parseSeq(doc.index, 'snapshot index'),
+    truncatedThrough: parseSeq(doc.truncated_through, 'truncated_through'),
+    state,
+    rows,
+  };
 }
 
 /**
@@ -123,7 +124,9 @@ export async function restorePuts(store: RegistryStore, snap: Snapshot, fullNode
     const localEpoch = Math.max(local?.keys.get(id)?.localEpoch ?? 0, registered.get(id) ?? 0);
     keys.set(id, { ...k, created: local?.keys.get(id)?.created ?? k.created, localEpoch });
   }
-  const applied = new Uint8Array(8);
-  new DataView(applied.buffer).setBigUint64(0, snap.index);
-  return [{ key: STATE_KEY, value: encodeState({ ...snap.state, keys }) }, ...snap.rows, { key: APPLIED_KEY, value: applied }];
+  return [
+    { key: STATE_KEY, value: encodeState({ ...snap.state, keys }) },
+    ...snap.rows,
+    { key: APPLIED_KEY, value: encodeAppliedIndex(snap.index) },
+  ];
 }

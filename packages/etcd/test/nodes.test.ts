@@ -8,7 +8,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdLedger, EtcdLog } from '../src/index.js';
 import { EtcdCluster, etcdMissing } from '@keyledger/harness/etcd';
-import { NonceLedger, expectConverged, openStore, replicatedView, startNode, stopNode, stopNodes, tempDir, type TestNode } from './support/nodes.js';
+import { NonceLedger, expectConverged, openStore, replicatedView, startNode, stopNode, stopNodes, tempDir } from './support/nodes.js';
 
 const missing = etcdMissing();
 if (missing) console.warn(`SKIP @keyledger/etcd node tests: ${missing}`);
@@ -132,7 +132,10 @@ describe.skipIf(missing !== undefined)('keyledger nodes on a real etcd cluster',
 
   it('a node SIGKILLed mid-apply (a separate process) restarts, catches up and never repeats a nonce', async () => {
     const prefix = `keyledger-test/${process.pid}/sigkill`;
-    const nodes = [await startNode(cluster.hosts, prefix, kek, 'lmdb', 0x9001n), await startNode(cluster.hosts, prefix, kek, 'level', 0x9002n)];
+    const nodes = [
+      await startNode(cluster.hosts, prefix, kek, 'lmdb', 0x9001n),
+      await startNode(cluster.hosts, prefix, kek, 'level', 0x9002n),
+    ];
     const dir = tempDir('child');
     const nonces = new NonceLedger();
     try {

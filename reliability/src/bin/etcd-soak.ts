@@ -28,7 +28,9 @@ if (missing) {
   process.exit(0);
 }
 
-const BIN = createRequire(import.meta.url).resolve('@keyledger/cli/package.json').replace(/package\.json$/, 'dist/bin.js');
+const BIN = createRequire(import.meta.url)
+  .resolve('@keyledger/cli/package.json')
+  .replace(/package\.json$/, 'dist/bin.js');
 const root = mkdtempSync(join(tmpdir(), 'keyledger-etcd-soak-'));
 const kinds = [
   { uri: (d: string) => `sqlite:${join(d, 'k.db')}`, open: (d: string) => SqliteRegistryStore.open(join(d, 'k.db')) },

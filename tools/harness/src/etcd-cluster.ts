@@ -56,7 +56,13 @@ export class EtcdCluster {
     const root = mkdtempSync(join(tmpdir(), 'keyledger-etcd-'));
     const members: Member[] = [];
     for (let i = 0; i < size; i++) {
-      members.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(root, `m${i}`), proc: undefined });
+      members.push({
+        name: `m${i}`,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        dataDir: join(root, `m${i}`),
+        proc: undefined,
+      });
     }
     const cluster = new EtcdCluster(members, root);
     live.add(cluster);

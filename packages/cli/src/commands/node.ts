@@ -82,7 +82,10 @@ export async function runNode(options: NodeOptions): Promise<number> {
     }
   }, 250);
   const truncator = options.truncateEvery
-    ? setInterval(() => void ledger.truncate().catch((err: unknown) => stderr.line(formatError(err).join('\n'))), options.truncateEvery * 1000)
+    ? setInterval(
+        () => void ledger.truncate().catch((err: unknown) => stderr.line(formatError(err).join('\n'))),
+        options.truncateEvery * 1000,
+      )
     : undefined;
 
   const input = options.stdin ? createInterface({ input: process.stdin, terminal: false }) : undefined;

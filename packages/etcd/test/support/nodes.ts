@@ -52,7 +52,16 @@ export async function startNode(
 ): Promise<TestNode> {
   const store = await openStore(kind, dir);
   try {
-    const ledger = await EtcdLedger.start({ etcd: { hosts }, prefix, store, kek, nodeId, resyncIntervalMs: 300, leaseTtlSeconds: 2, ...extra });
+    const ledger = await EtcdLedger.start({
+      etcd: { hosts },
+      prefix,
+      store,
+      kek,
+      nodeId,
+      resyncIntervalMs: 300,
+      leaseTtlSeconds: 2,
+      ...extra,
+    });
     return { kind, dir, nodeId, store, ledger };
   } catch (err) {
     await store.close();
