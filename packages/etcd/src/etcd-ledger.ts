@@ -122,7 +122,8 @@ export class EtcdLedger {
     // The applier's durable applied index (docs/design.md, 'Re-delivery and the applied index'); `#applied`
     // covers a restore until the new applier is open.
     const own = this.#applier.appliedIndex;
-    return Math.max(own, this.#applied);
+    // biome-ignore lint/complexity/useMathMinMax: bigints; Math.max takes numbers only
+    return own > this.#applied ? own : this.#applied;
   }
 
   /** This node's encryption state as last committed (wrapped DEKs only). */
