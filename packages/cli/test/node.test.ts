@@ -22,7 +22,7 @@ class NodeProcess {
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.err += d));
   }
 
-  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
+  async waitFor(pattern: RegExp, timeoutMs = 12_000): Promise<RegExpExecArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = pattern.exec(this.out);

@@ -168,7 +168,7 @@ describe.skipIf(missing !== undefined)('keyledger nodes on a real etcd cluster',
     } finally {
       await stopNodes(nodes);
     }
-  });
+  }, 180_000);
 
   it('a watch that reconnects to a compacted revision re-reads the log and converges', async () => {
     const prefix = `keyledger-test/${process.pid}/compacted`;

@@ -55,6 +55,8 @@ function start(node: Node, cluster: EtcdCluster): void {
   const args = [BIN, 'node', '--etcd', cluster.hosts.join(','), '--prefix', 'soak', '--kek', join(root, 'kek.bin')];
   const child = spawn(process.execPath, [...args, '--node-id', node.id, '--store', node.uri], { env: { ...process.env, NO_COLOR: '1' } });
   node.child = child;
+  // A node that just died (killed, halted, failed to start) closes its stdin under a pending write.
+  child.stdin.on('error', () => undefined);
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     node.out += d;
     const lines = node.out.split('\n');
