@@ -6,6 +6,7 @@ import { demoCommand } from './commands/demo.js';
 import { decryptCommand, encryptCommand } from './commands/encrypt.js';
 import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
+import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { exportSidecarCommand, importSidecarCommand } from './commands/sidecar.js';
 import { formatError, stderr } from './output.js';
@@ -37,6 +38,7 @@ for (const command of [
   importSidecarCommand(),
   encryptCommand(),
   decryptCommand(),
+  nodeCommand(),
 ]) {
   program.addCommand(command.showHelpAfterError('(add --help for usage)'));
 }

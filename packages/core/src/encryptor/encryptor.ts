@@ -17,6 +17,14 @@ export interface EncryptorOptions {
   purpose: KeyPurpose;
   /** Snappy-compress storage plaintext when that makes it shorter (flag bit 0). Default false. */
   compress?: boolean;
+  /**
+   * Bump past the registry's last epoch for this node instead of refusing a stored `local_epoch`
+   * below it (ERR_LOCAL_EPOCH_ROLLBACK). Only for a host that has just applied its whole log up to
+   * its head (as `EtcdLedger` does on start): every epoch an earlier life drew a nonce under was
+   * registered in that log, so the registry now names it and the new epoch lands above it.
+   * Default false.
+   */
+  bumpPastRegistry?: boolean;
 }
 
 /** One epoch's writer: its gate, its nonces, its key. */
@@ -85,7 +93,7 @@ export class Encryptor {
     checkOptions(options);
     if (bridge.closed) throw new KeyledgerError(ErrorCode.APPLIER_CLOSED, 'the applier is closed');
     const enc = new Encryptor(applier, bridge, options);
-    await enc.#bump('open', true);
+    await enc.#bump(options.bumpPastRegistry === true ? 'past-registry' : 'open', true);
     return enc;
   }
 
