@@ -1,4 +1,3 @@
-import { effectOf } from '../../src/conformance/result-view.js';
 import { describe, expect, it } from 'vitest';
 import type { Bootstrap } from '../../src/codec/bootstrap.js';
 import { encodeBootstrap } from '../../src/codec/bootstrap.js';

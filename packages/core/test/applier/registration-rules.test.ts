@@ -1,4 +1,3 @@
-import { effectOf } from '../../src/conformance/result-view.js';
 import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
 import { ErrorCode, hasCode, isHalt } from '../../src/errors.js';

@@ -1,4 +1,3 @@
-import { effectOf } from '../../src/conformance/result-view.js';
 import { describe, expect, it } from 'vitest';
 import type { Applier } from '../../src/applier/applier.js';
 import type { ApplierOptions } from '../../src/applier/applier-options.js';

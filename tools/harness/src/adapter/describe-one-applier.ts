@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type FixtureModule, type FixtureExports, holdInChild, importFixture, openInChild, replayInChild } from './child-open.js';
+import { type FixtureExports, holdInChild, importFixture, openInChild, replayInChild } from './child-open.js';
 import { CODES } from './codes.js';
 import type { AdapterCaseOptions } from './describe-open-by-path.js';
 import { bytes, rejectionCode } from './preamble.js';
