@@ -42,7 +42,9 @@ export function createPrivateDirectory(path: string): void {
  * Narrows every regular file directly inside `dir` to 0600. For backends that create their files
  * themselves with the umask's mode (LevelDB): run right after each open, before any row is
  * written. Files the backend adds while open are covered by the 0700 directory around them. A
- * file another user owns (EPERM) is left as it is: it is not this process's to change.
+ * file another user owns (EPERM) is left as it is: it is not this process's to change. A file gone
+ * by the time it is reached (ENOENT) is skipped: LevelDB deletes obsolete logs and tables in the
+ * background while it recovers from a crash, between the listing and the chmod.
  */
 export function restrictFilesIn(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -50,7 +52,7 @@ export function restrictFilesIn(dir: string): void {
     try {
       chmodSync(join(dir, entry.name), PRIVATE_FILE_MODE);
     } catch (err) {
-      if (!hasCode(err, 'EPERM')) throw err;
+      if (!hasCode(err, 'EPERM') && !hasCode(err, 'ENOENT')) throw err;
     }
   }
 }
