@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cliAloneChecks } from './pack-cli-alone.mjs';
 import { packAll, root } from './pack-packages.mjs';
 
 const scratch = mkdtempSync(join(tmpdir(), 'keyledger-test-pack-'));
@@ -96,6 +97,10 @@ try {
     }
     if (!failedAsExpected) throw new TypeError('the broken backend was not caught by "scan yields keys in unsigned byte order"');
   });
+  // Issue 12.1: the CLI alone, as a user installs it globally, and core's runner without vitest.
+  const alone = join(scratch, 'alone');
+  mkdirSync(alone);
+  cliAloneChecks(step, packed, alone);
   step('npx keyledger demo from the installed CLI', () => {
     const out = run('npx', ['keyledger', 'demo']);
     if (!/ERR_LOCAL_EPOCH_ROLLBACK/.test(out) || !/ERR_NODE_ID_COLLISION/.test(out))

@@ -3,7 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ErrorCode, KeyledgerError, type RegistryStore } from '@keyledger/core';
 import { CliError } from './cli-error.js';
-import { makePrivateDir } from './files.js';
+import { FILE_MODE, makePrivateDir } from './files.js';
 
 /** The store every command uses when `--store` is not given: a SQLite file in the current directory. */
 export const DEFAULT_STORE = 'sqlite:keyledger.db';
@@ -138,6 +138,9 @@ export async function openStore(uri: StoreUri, options: OpenStoreOptions = {}): 
   if (create) {
     await refuseWrongKind(uri);
     await makePrivateDir(uri.scheme === 'sqlite' ? dirname(uri.path) : uri.path);
+    // SQLite gives its -wal and -shm files the database file's mode: an empty 0600 file first
+    // makes all three owner-only (an empty file is a valid, empty database).
+    if (uri.scheme === 'sqlite') await (await open(uri.path, constants.O_WRONLY | constants.O_CREAT, FILE_MODE)).close();
   } else {
     await checkStoreExists(uri);
   }
