@@ -90,7 +90,7 @@ export function cliAloneChecks(step, packed, scratch) {
   const project = join(scratch, 'no-vitest');
   step('a project without vitest: npm install of core alone', () => {
     mkdirSync(project);
-    cpSync(join(root, 'scripts', 'pack-fixtures', 'no-vitest'), project, { recursive: true });
+    cpSync(join(root, 'scripts', 'pack-no-vitest'), project, { recursive: true });
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'no-vitest', private: true, type: 'module' }));
     sh('npm', ['install', '--no-audit', '--no-fund', packed.find((p) => p.name === '@keyledger/core').tarball], project);
     if (existsSync(join(project, 'node_modules', 'vitest'))) throw new TypeError('vitest got installed');

@@ -56,4 +56,35 @@ describe.skipIf(!existsSync(TMUX))('keyledger replay on a terminal', () => {
     expect(final).toMatch(new RegExp(`^replay █{40} 100% \\| ${total}/${total} entries \\| \\d+ entries/s \\| ETA 0s`, 'm'));
     expect(final).toMatch(new RegExp(`^applied ${total} of ${total} entries to sqlite:`, 'm'));
   });
+
+  it('replay › Ctrl-C restores the cursor, says the last durable index and that re-running resumes, exit 130; re-running resumes', async () => {
+    const dir = await tempDir();
+    const log = join(dir, 'big.jsonl');
+    const total = 150_000;
+    execFileSync(process.execPath, [join(FIXTURES, 'big-log.mjs'), log, String(total)]);
+    const exitFile = join(dir, 'exit');
+    const store = `sqlite:${join(dir, 'big.db')}`;
+    const replay = `NO_COLOR=1 ${process.execPath} ${BIN} replay ${log} --store ${store} --group-size 100`;
+    tmux('new-session', '-d', '-s', 'sigint', '-x', '160', '-y', '12', `${replay}; echo $? > ${exitFile}; sleep 60`);
+    const deadline = Date.now() + 40_000;
+    // Ctrl-C once the bar shows entries applied, as an operator would.
+    while (!/\| [1-9]\d*\/150000 entries/.test(tmux('capture-pane', '-p', '-t', 'sigint')) && Date.now() < deadline) await sleep(100);
+    tmux('send-keys', '-t', 'sigint', 'C-c');
+    while (!existsSync(exitFile) && Date.now() < deadline) await sleep(100);
+    await sleep(200);
+    const screen = tmux('capture-pane', '-p', '-t', 'sigint');
+    const cursorVisible = tmux('display-message', '-p', '-t', 'sigint', '#{cursor_flag}').trim();
+    tmux('kill-session', '-t', 'sigint');
+    expect(readFileSync(exitFile, 'utf8').trim(), screen).toBe('130');
+    expect(cursorVisible).toBe('1');
+    const m = /interrupted: every entry up to raft index (\d+) is durable in sqlite:/.exec(screen);
+    expect(m, screen).not.toBeNull();
+    expect(screen).toContain('run the same command again to resume');
+    const durable = Number(m![1]);
+    expect(durable).toBeGreaterThan(0);
+    expect(durable).toBeLessThan(total);
+    // The same command again: everything up to the durable index is skipped, the rest applied.
+    const again = execFileSync(process.execPath, [BIN, 'replay', log, '--store', store, '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(again)).toMatchObject({ already_applied_skipped: durable, applied: total - durable, halt: null });
+  });
 });
