@@ -59,14 +59,19 @@ export function cliAloneChecks(step, packed, scratch) {
     demoDir = join(work, /directory (\S+)/.exec(out)[1]);
   });
   step('installed CLI: keyledger replay (halts at index 35, exit 2) and inspect --json equal to the demo store', () => {
-    cli(['replay', join(demoDir, 'demo-log.jsonl'), '--kek', join(demoDir, 'kek.bin'), '--store', `sqlite:${join(demoDir, 'replica.db')}`], 2);
+    cli(
+      ['replay', join(demoDir, 'demo-log.jsonl'), '--kek', join(demoDir, 'kek.bin'), '--store', `sqlite:${join(demoDir, 'replica.db')}`],
+      2,
+    );
     const a = JSON.parse(cli(['inspect', '--json', '--store', `sqlite:${join(demoDir, 'registry.db')}`]).stdout);
     const b = JSON.parse(cli(['inspect', '--json', '--store', `sqlite:${join(demoDir, 'replica.db')}`]).stdout);
     if (a.version !== 1) throw new TypeError(`inspect --json has no version field: ${JSON.stringify(a).slice(0, 80)}`);
-    if (JSON.stringify({ ...a, store: '' }) !== JSON.stringify({ ...b, store: '' })) throw new TypeError('replayed store differs from the demo store');
+    if (JSON.stringify({ ...a, store: '' }) !== JSON.stringify({ ...b, store: '' }))
+      throw new TypeError('replayed store differs from the demo store');
   });
   step('installed CLI: keyledger inspect (text) and keygen', () => {
-    if (!/raft index 28/.test(cli(['inspect', '--store', `sqlite:${join(demoDir, 'registry.db')}`]).stdout)) throw new TypeError('inspect text');
+    if (!/raft index 28/.test(cli(['inspect', '--store', `sqlite:${join(demoDir, 'registry.db')}`]).stdout))
+      throw new TypeError('inspect text');
     cli(['keygen', join(work, 'kek-2.bin')]);
   });
   step('installed CLI: export-sidecar, then import-sidecar into a fresh store', () => {
@@ -95,7 +100,9 @@ export function cliAloneChecks(step, packed, scratch) {
     sh('npm', ['install', '--no-audit', '--no-fund', packed.find((p) => p.name === '@keyledger/core').tarball], project);
     if (existsSync(join(project, 'node_modules', 'vitest'))) throw new TypeError('vitest got installed');
   });
-  step('a project without vitest: import { runConformance } (ESM)', () => console.log(`     ${sh('node', ['run-conformance.mjs'], project).stdout.trim()}`));
+  step('a project without vitest: import { runConformance } (ESM)', () =>
+    console.log(`     ${sh('node', ['run-conformance.mjs'], project).stdout.trim()}`),
+  );
   step('a project without vitest: require(@keyledger/core/conformance) (CJS)', () =>
     console.log(`     ${sh('node', ['run-conformance.cjs'], project).stdout.trim()}`),
   );

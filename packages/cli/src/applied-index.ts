@@ -20,3 +20,8 @@ export async function readAppliedRecord(store: RegistryStore): Promise<bigint> {
   if (raw === undefined || raw.length !== 8) return 0n;
   return new DataView(raw.buffer, raw.byteOffset, 8).getBigUint64(0);
 }
+
+/** The effective applied index: the larger of the record and the state's `raft_applied_index`. */
+export function effectiveAppliedIndex(record: bigint, stateIndex: bigint): bigint {
+  return record > stateIndex ? record : stateIndex;
+}

@@ -49,7 +49,7 @@ for (const command of [
 // Usage errors come back as exceptions, so that under --json they are reported as JSON too.
 for (const cmd of [program, ...program.commands]) {
   cmd.exitOverride();
-  if (jsonMode) cmd.configureOutput({ outputError: () => undefined });
+  if (jsonMode) cmd.configureOutput({ outputError: () => undefined, writeErr: () => undefined });
 }
 
 try {
@@ -59,7 +59,9 @@ try {
     // --help and --version end here too, with exit code 0.
     process.exitCode = err.exitCode;
     if (jsonMode && err.exitCode !== 0) {
-      stderr.line(jsonLine({ error: { code: 'usage', message: err.message.replace(/^error: /, ''), causes: [] }, exit_code: err.exitCode }));
+      stderr.line(
+        jsonLine({ error: { code: 'usage', message: err.message.replace(/^error: /, ''), causes: [] }, exit_code: err.exitCode }),
+      );
     }
   } else {
     process.exitCode = err instanceof CliError ? err.exitCode : ExitCode.ERROR;

@@ -58,6 +58,7 @@ export function jsonLine(doc: Record<string, unknown>, pretty = false): string {
 
 // C0 controls, DEL, C1 controls (U+009B is a CSI on many terminals), line/paragraph separators
 // and the bidi overrides that reorder what is shown.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 // What JSON.stringify leaves raw of the above (it escapes C0 itself).
 const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;

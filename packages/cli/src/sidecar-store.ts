@@ -13,7 +13,7 @@ import {
   type SidecarWriter,
   type StoreEntry,
 } from '@keyledger/core';
-import { APPLIED_KEY, encodeAppliedIndex, readAppliedRecord } from './applied-index.js';
+import { APPLIED_KEY, effectiveAppliedIndex, encodeAppliedIndex, readAppliedRecord } from './applied-index.js';
 import { CliError } from './cli-error.js';
 
 /** What `export-sidecar` reads from a store: the state and the complete registry. */
@@ -39,7 +39,7 @@ export async function readStoreSidecar(store: RegistryStore, name: string): Prom
     }
   }
   const record = await readAppliedRecord(store);
-  const appliedIndex = record > state.raftAppliedIndex ? record : state.raftAppliedIndex;
+  const appliedIndex = effectiveAppliedIndex(record, state.raftAppliedIndex);
   return { state, registry: { appliedIndex, writers } };
 }
 
@@ -49,19 +49,13 @@ export function stateSummary(s: EncryptionState): string {
   return `applied index ${s.raftAppliedIndex}, ${s.keys.size} keys, active storage DEK ${s.active.storage} and raft DEK ${s.active.raft}`;
 }
 
-
 /**
  * Writes state, registry rows and applied index in one atomic store write, so the store never
  * holds an applied index without the registrations it implies. A store that already holds
  * anything else is refused unless `force`; even then rows the sidecar lacks cannot be removed
  * (a store write only puts), so such a store is refused outright.
  */
-export async function writeStoreSidecar(
-  store: RegistryStore,
-  name: string,
-  sidecar: StoreSidecar,
-  force: boolean,
-): Promise<ImportOutcome> {
+export async function writeStoreSidecar(store: RegistryStore, name: string, sidecar: StoreSidecar, force: boolean): Promise<ImportOutcome> {
   const puts: StoreEntry[] = [
     { key: STATE_KEY, value: encodeState(sidecar.state) },
     ...registryEntries(sidecar.registry),

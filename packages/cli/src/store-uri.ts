@@ -76,7 +76,10 @@ async function loadAdapter(scheme: StoreScheme): Promise<AdapterClass> {
 }
 
 function notFound(uri: StoreUri, why: string): KeyledgerError {
-  return new KeyledgerError(ErrorCode.STORE_NOT_FOUND, `no keyledger store at ${formatStoreUri(uri)} (${why}): check --store (${STORE_URI_HELP})`);
+  return new KeyledgerError(
+    ErrorCode.STORE_NOT_FOUND,
+    `no keyledger store at ${formatStoreUri(uri)} (${why}): check --store (${STORE_URI_HELP})`,
+  );
 }
 
 /** The SQLite file holds the adapter's table: opened read-only, so nothing in it changes. */

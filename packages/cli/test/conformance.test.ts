@@ -85,6 +85,10 @@ describe('keyledger conformance with a module that misbehaves (issue 11.9)', () 
     expect(noTmp.stdout).not.toMatch(/FAIL/);
     const asJson = await run(['conformance', join(FIXTURES, 'returns-null.mjs'), '--json']);
     expect(asJson.code).toBe(1);
-    expect(JSON.parse(asJson.stderr)).toMatchObject({ version: 1, error: { message: expect.stringContaining('returned null') }, exit_code: 1 });
+    expect(JSON.parse(asJson.stderr)).toMatchObject({
+      version: 1,
+      error: { message: expect.stringContaining('returned null') },
+      exit_code: 1,
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, lstat, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CAN_MOUNT, fill, tinyDisk } from './fixtures/disk.js';
@@ -36,28 +36,31 @@ describe('files the CLI writes (issue 11.5, 11.11)', () => {
     expect(await readlink(link)).toBe(target);
   });
 
-  it.skipIf(!CAN_MOUNT)('export-sidecar › on a full disk (a real tmpfs) the old backup stays whole and no file blocks the retry', async () => {
-    const demo = await runDemo(await tempDir());
-    const disk = tinyDisk(64);
-    try {
-      const out = join(disk.dir, 'keys.json');
-      const first = await run(['export-sidecar', '--store', `sqlite:${demo.db}`, '--out', out]);
-      expect(first.code, first.stderr).toBe(0);
-      const before = await readFile(out, 'utf8');
-      fill(disk.dir);
-      const forced = await run(['export-sidecar', '--store', `sqlite:${demo.db}`, '--out', out, '--force']);
-      expect(forced.code).toBe(1);
-      expect(forced.stderr).toMatch(/cannot write .*keys\.json \(ENOSPC\); the old file is unchanged/);
-      expect(await readFile(out, 'utf8')).toBe(before);
-      const fresh = join(disk.dir, 'new.json');
-      const failed = await run(['export-sidecar', '--store', `sqlite:${demo.db}`, '--out', fresh]);
-      expect(failed.code).toBe(1);
-      expect(existsSync(fresh)).toBe(false);
-      expect((await readdir(disk.dir)).sort()).toEqual(['filler', 'keys.json']);
-    } finally {
-      disk.release();
-    }
-  });
+  it.skipIf(!CAN_MOUNT)(
+    'export-sidecar › on a full disk (a real tmpfs) the old backup stays whole and no file blocks the retry',
+    async () => {
+      const demo = await runDemo(await tempDir());
+      const disk = tinyDisk(64);
+      try {
+        const out = join(disk.dir, 'keys.json');
+        const first = await run(['export-sidecar', '--store', `sqlite:${demo.db}`, '--out', out]);
+        expect(first.code, first.stderr).toBe(0);
+        const before = await readFile(out, 'utf8');
+        fill(disk.dir);
+        const forced = await run(['export-sidecar', '--store', `sqlite:${demo.db}`, '--out', out, '--force']);
+        expect(forced.code).toBe(1);
+        expect(forced.stderr).toMatch(/cannot write .*keys\.json \(ENOSPC\); the old file is unchanged/);
+        expect(await readFile(out, 'utf8')).toBe(before);
+        const fresh = join(disk.dir, 'new.json');
+        const failed = await run(['export-sidecar', '--store', `sqlite:${demo.db}`, '--out', fresh]);
+        expect(failed.code).toBe(1);
+        expect(existsSync(fresh)).toBe(false);
+        expect((await readdir(disk.dir)).sort()).toEqual(['filler', 'keys.json']);
+      } finally {
+        disk.release();
+      }
+    },
+  );
 
   it.skipIf(!CAN_MOUNT)('replay › a full disk (a real tmpfs) halts with ERR_STORE_IO and exits 1, the I/O exit code', async () => {
     const dir = await tempDir();
@@ -78,7 +81,10 @@ describe('stores the CLI only reads (issue 11.11)', () => {
   it('inspect › an unrelated SQLite file is not switched to WAL nor given a table; an empty directory gets no LMDB environment', async () => {
     const dir = await tempDir();
     const other = join(dir, 'app.db');
-    execFileSync('python3', ['-c', `import sqlite3; c=sqlite3.connect(${JSON.stringify(other)}); c.execute('create table t(x)'); c.commit()`]);
+    execFileSync('python3', [
+      '-c',
+      `import sqlite3; c=sqlite3.connect(${JSON.stringify(other)}); c.execute('create table t(x)'); c.commit()`,
+    ]);
     const before = await readFile(other);
     for (const command of ['inspect', 'export-sidecar']) {
       const r = await run([command, '--store', `sqlite:${other}`]);
@@ -108,6 +114,7 @@ describe('stores the CLI only reads (issue 11.11)', () => {
     for (const args of [[], ['--json']]) {
       const r = await run(['inspect', '--store', store, ...args]);
       expect(r.code, r.stderr).toBe(0);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may reach the terminal
       expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
       expect(r.stdout).toContain('2025\\u001b]0;pwned\\u0007\\u001b[2J\\u009b31m\\u202e');
     }

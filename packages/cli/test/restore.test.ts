@@ -19,7 +19,7 @@ function adviceArgs(output: string, command: string, replace: Record<string, str
 async function inspected(store: string): Promise<unknown> {
   const r = await run(['inspect', '--json', '--store', store]);
   expect(r.code, r.stderr).toBe(0);
-  return { ...json(r), store: undefined };
+  return { ...json<Record<string, unknown>>(r), store: undefined };
 }
 
 describe('restoring a replica from a sidecar (issue 11.4)', () => {

@@ -57,7 +57,9 @@ async function openBounded(backend: BackendModule, dir: string, ms: number): Pro
     const missing = methods.filter((m) => typeof (store as unknown as Record<string, unknown> | null)?.[m] !== 'function');
     if (missing.length > 0) {
       const got = store === null ? 'null' : typeof store;
-      throw new CliError(`openStore(dir) returned ${got === 'object' ? `an object without ${missing.join(', ')}` : got}: it must return a RegistryStore (get, write, scan, close)`);
+      throw new CliError(
+        `openStore(dir) returned ${got === 'object' ? `an object without ${missing.join(', ')}` : got}: it must return a RegistryStore (get, write, scan, close)`,
+      );
     }
     return store;
   } finally {

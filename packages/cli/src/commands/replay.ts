@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { Applier } from '@keyledger/core';
-import { readAppliedRecord } from '../applied-index.js';
+import { effectiveAppliedIndex, readAppliedRecord } from '../applied-index.js';
 import { positiveInt } from '../arguments.js';
 import { ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
@@ -93,7 +93,13 @@ function printOutcome(r: Result, options: ReplayOptions, storeName: string, logP
         halt:
           halt === undefined
             ? null
-            : { index: halt.index.toString(), line: halt.line, opcode: hex(halt.opcode, 2), code: halt.code ?? null, message: halt.message },
+            : {
+                index: halt.index.toString(),
+                line: halt.line,
+                opcode: hex(halt.opcode, 2),
+                code: halt.code ?? null,
+                message: halt.message,
+              },
       }),
     );
     return;
@@ -156,7 +162,7 @@ export async function runReplay(logPath: string, options: ReplayOptions): Promis
           const stateIndex = applier.state.raftAppliedIndex;
           const outcome = await applyLog(applier, log, {
             groupSize: options.groupSize,
-            resumeAfter: resumeAfter > stateIndex ? resumeAfter : stateIndex,
+            resumeAfter: effectiveAppliedIndex(resumeAfter, stateIndex),
             progress,
             interrupted: interrupt.requested,
             setClock: (time) => {

@@ -111,7 +111,8 @@ export function exportSidecar(state: EncryptionState, registry?: SidecarRegistry
 function readFieldObject(v: unknown, field: string, allowed: readonly string[]): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed(`${field} must be a JSON object`);
   const o = v as Record<string, unknown>;
-  for (const name of Object.keys(o)) if (!allowed.includes(name)) throw malformed(`${field} has unknown field ${JSON.stringify(name.slice(0, 64))}`);
+  for (const name of Object.keys(o))
+    if (!allowed.includes(name)) throw malformed(`${field} has unknown field ${JSON.stringify(name.slice(0, 64))}`);
   for (const name of allowed) if (!Object.hasOwn(o, name)) throw malformed(`missing field ${field}.${name}`);
   return o;
 }

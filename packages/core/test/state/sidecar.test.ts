@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, hasCode } from '../../src/errors.js';
 import { decodeState, emptyState, encodeState, type EncryptionState } from '../../src/state/encryption-state.js';
-import { exportSidecar, importSidecar, readSidecar, registryEntries, sidecarWriter, type SidecarRegistry } from '../../src/state/sidecar.js';
+import {
+  exportSidecar,
+  importSidecar,
+  readSidecar,
+  registryEntries,
+  sidecarWriter,
+  type SidecarRegistry,
+} from '../../src/state/sidecar.js';
 import { decodeRegistryKey, registryKey } from '../../src/codec/registry-key.js';
 import { encodeRegistryRow } from '../../src/codec/registry-row.js';
 import { validState } from './arbitraries.js';
@@ -223,14 +230,21 @@ describe('sidecar registry (keyledger_registry)', () => {
     expect(entries[0]!.key).toEqual(registryKey(2, 0x41b788e2c3d90b02n));
     expect(decodeRegistryKey(entries[1]!.key)).toEqual({ dekId: 1, nodeId16: 0x0a01 });
     expect(entries.map(sidecarWriter)).toEqual(registry().writers);
-    const wrongSlot = { key: registryKey(1, 0x0a02n), value: encodeRegistryRow({ fullNodeId: 0x0a01n, firstSeenEpoch: 1, lastSeenEpoch: 1 }) };
+    const wrongSlot = {
+      key: registryKey(1, 0x0a02n),
+      value: encodeRegistryRow({ fullNodeId: 0x0a01n, firstSeenEpoch: 1, lastSeenEpoch: 1 }),
+    };
     expect(() => sidecarWriter(wrongSlot)).toThrow(/slot/);
   });
 
   it.each([
     ['an applied index below the state', { applied_index: 6, writers: [] }, 'below the state'],
     ['a bad node id', { applied_index: 9, writers: [{ dek_id: 1, node_id: '12', first_epoch: 1, last_epoch: 1 }] }, 'node_id'],
-    ['an epoch over u16', { applied_index: 9, writers: [{ dek_id: 1, node_id: '0x0000000000000001', first_epoch: 1, last_epoch: 70000 }] }, 'last_epoch'],
+    [
+      'an epoch over u16',
+      { applied_index: 9, writers: [{ dek_id: 1, node_id: '0x0000000000000001', first_epoch: 1, last_epoch: 70000 }] },
+      'last_epoch',
+    ],
     [
       'one slot twice',
       {
