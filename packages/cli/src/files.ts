@@ -60,13 +60,10 @@ export async function makePrivateDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: DIR_MODE });
 }
 
+/** Flushes a directory, so that a rename inside it survives a power loss. */
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await fh.sync().finally(() => fh.close());
 }
 
 /**

@@ -20,16 +20,22 @@ afterAll(() => {
   }
 });
 
+/** Starts `keyledger replay` of a 150,000-entry log in a tmux pane of its own; its exit code lands in `exitFile`. */
+async function replayInPane(session: string): Promise<{ log: string; total: number; store: string; exitFile: string }> {
+  const dir = await tempDir();
+  const log = join(dir, 'big.jsonl');
+  const total = 150_000;
+  execFileSync(process.execPath, [join(FIXTURES, 'big-log.mjs'), log, String(total)]);
+  const exitFile = join(dir, 'exit');
+  const store = `sqlite:${join(dir, 'big.db')}`;
+  const replay = `NO_COLOR=1 ${process.execPath} ${BIN} replay ${log} --store ${store} --group-size 100`;
+  tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '12', `${replay}; echo $? > ${exitFile}; sleep 60`);
+  return { log, total, store, exitFile };
+}
+
 describe.skipIf(!existsSync(TMUX))('keyledger replay on a terminal', () => {
   it('progress › the bar redraws in place with percentage, rate and ETA while a large log replays', async () => {
-    const dir = await tempDir();
-    const log = join(dir, 'big.jsonl');
-    const total = 150_000;
-    execFileSync(process.execPath, [join(FIXTURES, 'big-log.mjs'), log, String(total)]);
-    const exitFile = join(dir, 'exit');
-    const store = `sqlite:${join(dir, 'big.db')}`;
-    const command = `NO_COLOR=1 ${process.execPath} ${BIN} replay ${log} --store ${store} --group-size 100; echo $? > ${exitFile}; sleep 60`;
-    tmux('new-session', '-d', '-s', 'replay', '-x', '160', '-y', '12', command);
+    const { total, exitFile } = await replayInPane('replay');
 
     const captures: string[] = [];
     const deadline = Date.now() + 50_000;
@@ -58,14 +64,7 @@ describe.skipIf(!existsSync(TMUX))('keyledger replay on a terminal', () => {
   });
 
   it('replay › Ctrl-C restores the cursor, says the last durable index and that re-running resumes, exit 130; re-running resumes', async () => {
-    const dir = await tempDir();
-    const log = join(dir, 'big.jsonl');
-    const total = 150_000;
-    execFileSync(process.execPath, [join(FIXTURES, 'big-log.mjs'), log, String(total)]);
-    const exitFile = join(dir, 'exit');
-    const store = `sqlite:${join(dir, 'big.db')}`;
-    const replay = `NO_COLOR=1 ${process.execPath} ${BIN} replay ${log} --store ${store} --group-size 100`;
-    tmux('new-session', '-d', '-s', 'sigint', '-x', '160', '-y', '12', `${replay}; echo $? > ${exitFile}; sleep 60`);
+    const { log, total, store, exitFile } = await replayInPane('sigint');
     const deadline = Date.now() + 40_000;
     // Ctrl-C once the bar shows entries applied, as an operator would.
     while (!/\| [1-9]\d*\/150000 entries/.test(tmux('capture-pane', '-p', '-t', 'sigint')) && Date.now() < deadline) await sleep(100);
