@@ -29,7 +29,10 @@ function workspaceClosure(packed, name, seen = new Set()) {
   return seen;
 }
 
-/** Registers the checks with `step(name, fn)`; `scratch` is an empty directory of its own. */
+/**
+ * Registers the checks with `step(name, fn)`. `scratch` must be an empty directory with no
+ * node_modules above it, or Node would find packages there that the install does not hold.
+ */
 export function cliAloneChecks(step, packed, scratch) {
   const prefix = join(scratch, 'prefix');
   const work = join(scratch, 'work');

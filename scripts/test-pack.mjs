@@ -98,9 +98,14 @@ try {
     if (!failedAsExpected) throw new TypeError('the broken backend was not caught by "scan yields keys in unsigned byte order"');
   });
   // Issue 12.1: the CLI alone, as a user installs it globally, and core's runner without vitest.
-  const alone = join(scratch, 'alone');
-  mkdirSync(alone);
-  cliAloneChecks(step, packed, alone);
+  // A directory of its own, not under the scratch project: Node resolves packages up the tree, so
+  // under it the scratch project's vitest and adapters would be found and the check would prove nothing.
+  const alone = mkdtempSync(join(tmpdir(), 'keyledger-test-pack-alone-'));
+  try {
+    cliAloneChecks(step, packed, alone);
+  } finally {
+    rmSync(alone, { recursive: true, force: true });
+  }
   step('npx keyledger demo from the installed CLI', () => {
     const out = run('npx', ['keyledger', 'demo']);
     if (!/ERR_LOCAL_EPOCH_ROLLBACK/.test(out) || !/ERR_NODE_ID_COLLISION/.test(out))

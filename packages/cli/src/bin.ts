@@ -8,7 +8,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
 import { replayCommand } from './commands/replay.js';
 import { exportSidecarCommand, importSidecarCommand } from './commands/sidecar.js';
-import { endQuietlyOnClosedOutput, formatError, jsonLine, stderr } from './output.js';
+import { endQuietlyOnClosedOutput, formatError, jsonLine, reasonOf, stderr } from './output.js';
 
 endQuietlyOnClosedOutput();
 
@@ -67,7 +67,10 @@ try {
     process.exitCode = err instanceof CliError ? err.exitCode : ExitCode.ERROR;
     const [first, ...causes] = formatError(err);
     if (jsonMode) {
-      const error = { code: reasonCode(err) ?? null, message: first, causes: causes.map((c) => c.replace(/^\s*caused by: /, '')) };
+      const code = reasonCode(err) ?? null;
+      // The code has a field of its own: the message is the reason's, without the "CODE: " prefix.
+      const message = code === null ? first : reasonOf(err).message;
+      const error = { code, message, causes: causes.map((c) => c.replace(/^\s*caused by: /, '')) };
       stderr.line(jsonLine({ error, exit_code: process.exitCode }));
     } else {
       stderr.line(stderr.c.red(`error: ${first}`));

@@ -40,7 +40,11 @@ describe('output as scripts and pipes see it (issue 12.2, 12.7)', () => {
     const missing = await run(['inspect', '--json', '--store', `sqlite:${join(demo.dir, 'none.db')}`]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
-    expect(JSON.parse(missing.stderr)).toMatchObject({ version: 1, error: { code: 'ERR_STORE_NOT_FOUND' }, exit_code: 1 });
+    expect(JSON.parse(missing.stderr)).toMatchObject({
+      version: 1,
+      error: { code: 'ERR_STORE_NOT_FOUND', message: expect.stringMatching(/^no keyledger store at sqlite:/) },
+      exit_code: 1,
+    });
     const usage = await run(['replay', '--json']);
     expect(usage.code).toBe(1);
     expect(JSON.parse(usage.stderr)).toMatchObject({ version: 1, error: { code: 'usage', message: "missing required argument 'log'" } });
