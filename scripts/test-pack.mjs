@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fencedBlocks } from './markdown.mjs';
 import { cliAloneChecks } from './pack-cli-alone.mjs';
 import { packAll, root } from './pack-packages.mjs';
 
@@ -21,15 +22,13 @@ function step(name, fn) {
     console.log(`FAIL ${name}\n${String(err.stdout ?? '')}${String(err.stderr ?? '')}${err.stdout ? '' : err.message}`);
   }
 }
-/** The three files of the README's "Write your own backend" section, in order. */
+/** The files of the README's "Write your own backend" section: its blocks fenced as ```js file=NAME. */
 function readmeBackendExample() {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Write your own backend'));
-  const blocks = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-  const files = ['my-store.mjs', 'my-store.test.mjs', 'vitest.config.mjs'];
-  if (blocks.length < files.length)
-    throw new TypeError(`README's "Write your own backend" has ${blocks.length} js blocks, expected ${files.length}`);
-  return files.map((f, i) => [f, blocks[i]]);
+  const files = fencedBlocks(readFileSync(join(root, 'README.md'), 'utf8'))
+    .filter((b) => b.section === 'Write your own backend' && b.meta.has('file'))
+    .map((b) => [b.meta.get('file'), b.code]);
+  if (files.length !== 3) throw new TypeError(`README's "Write your own backend" has ${files.length} file blocks, expected 3`);
+  return files;
 }
 
 const run = (cmd, args) =>
@@ -83,9 +82,14 @@ try {
     step(`tsc --noEmit with moduleResolution ${resolution}`, () => run('npx', ['tsc', '-p', `tsconfig.${resolution}.json`]));
   }
   step('custom backend passes the conformance suite under vitest (used-by path)', () => {
-    const out = run('npx', ['vitest', 'run', 'my-store.test']);
+    // The command the README shows: with it every case prints by name, a skipped one with its reason.
+    const out = run('npx', ['vitest', 'run', 'my-store.test', '--reporter=verbose']);
     const m = /Tests\s+(\d+) passed(?: \| (\d+) skipped)?/.exec(out);
     if (!m) throw new TypeError(`no vitest summary in:\n${out}`);
+    const named = out.match(/^\s*✓ .+ > .+ > .+$/gm)?.length ?? 0;
+    const skippedWithReason = out.match(/^\s*↓ .+ > .+\[.+\]\s*$/gm)?.length ?? 0;
+    if (named !== Number(m[1]) || skippedWithReason !== Number(m[2] ?? 0))
+      throw new TypeError(`--reporter=verbose did not print the cases by name and the skip reasons:\n${out}`);
     console.log(`     ${m[1]} conformance cases passed, ${m[2] ?? 0} skipped (cases that need a breakBackend hook)`);
   });
   step('a broken custom backend fails the conformance suite', () => {

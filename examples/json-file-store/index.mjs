@@ -1,6 +1,6 @@
 // A custom keyledger backend: every row in one JSON file, rewritten atomically on each write.
 //
-// It shows what the store contract (SPEC §5) asks of a backend author and how little code that
+// It shows what the store contract (docs/design.md, 'Store contract') asks of a backend author and how little code that
 // takes on top of BaseRegistryStore, which already validates arguments, copies buffers, enforces
 // the closed state and wraps failures as ERR_STORE_IO. It is an example: every write rewrites the
 // whole file, so it suits registries of a few thousand rows, not a busy replica.
@@ -50,7 +50,7 @@ export class JsonFileRegistryStore extends BaseRegistryStore {
   static async open(dir) {
     await mkdir(dir, { recursive: true });
     // A temporary file is a write that never reached its rename: it was not acknowledged.
-    await rm(join(dir, TEMP_FILE), { force: true });
+    await rm(join(dir, TEMP_FILE), { recursive: true, force: true });
     const rows = new Map();
     let text;
     try {
@@ -124,6 +124,11 @@ export function openStore(dir) {
 /** For the suite's ERR_STORE_IO cases: deletes the store's directory under it. */
 export async function breakBackend(store) {
   await rm(store.dir, { recursive: true, force: true });
+}
+
+/** For the suite's failed-persist case: a directory where the next write's temporary file must go. */
+export async function failNextWrite(store) {
+  await mkdir(join(store.dir, TEMP_FILE));
 }
 
 export const name = 'json-file';

@@ -2,7 +2,7 @@ import { closeSync, fdatasyncSync, mkdirSync, openSync, rmSync, writeSync } from
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Applier, FileKek } from '@keyledger/core';
-import { runChild } from '@keyledger/core/conformance';
+import { runChild } from '@keyledger/harness';
 import { digestOf, scanHex } from './digest.js';
 import { generateLog, writeLog, type GeneratedLog } from './log-generator.js';
 import { FIXED_CLOCK, applyOne, buildReference, lostEntries, type Reference } from './reference.js';

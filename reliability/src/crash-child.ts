@@ -1,5 +1,5 @@
 /**
- * The process the crash campaigns SIGKILL (run through core's `runChild`). It opens the named
+ * The process the crash campaigns SIGKILL (run through the harness's `runChild`). It opens the named
  * store, rebuilds the applier — state and keystore — from what the store holds, applies the log
  * from the given entry on, one entry at a time as a Raft host does, and after each entry prints
  * `ack <index> <outcome>`, only once applyEntry has resolved or halted, so every line the parent

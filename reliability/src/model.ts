@@ -2,7 +2,7 @@ import { ErrorCode, Opcode, RotationSubtag, Purpose, decodeEntry, isKeyledgerErr
 import { hex } from './digest.js';
 
 /**
- * A small pure model of SPEC §6 — what applying an entry must do to the registry and the
+ * A small pure model of docs/design.md, 'Applier' — what applying an entry must do to the registry and the
  * encryption state — to run against the real Applier. It uses core's decoder (the codecs have
  * their own pin and round-trip tests); everything after decoding is modelled here independently.
  */

@@ -8,7 +8,7 @@ describe('model-based fuzzing of the applier (seeded)', () => {
     ['memory', 1500],
     ['sqlite', 150],
     ['lmdb', 100],
-  ] as const)('%s store: %i command sequences keep the applier equal to the SPEC §6 model', async (adapter, numRuns) => {
+  ] as const)('%s store: %i command sequences match the model of docs/design.md, "Applier"', async (adapter, numRuns) => {
     const before = stats.entries;
     await fc.assert(applierProperty(adapter), { numRuns, seed: 20240601 });
     expect(stats.entries - before).toBeGreaterThan(numRuns);

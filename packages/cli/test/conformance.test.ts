@@ -9,21 +9,28 @@ describe('keyledger conformance', () => {
     const r = await run(['conformance', example]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const cases = r.stdout.split('\n').filter((l) => /^(pass|FAIL|skip) {2}/.test(l));
-    expect(cases.length).toBeGreaterThan(40);
+    expect(cases.length).toBeGreaterThan(30);
     expect(cases.every((l) => l.startsWith('pass  '))).toBe(true);
     expect(r.stdout).toContain('pass  crash › every acknowledged write survives SIGKILL and no write is half-visible');
-    expect(r.stdout).toContain('pass  store-io › get on a failed backend rejects with ERR_STORE_IO and a cause');
+    expect(r.stdout).toContain(
+      "pass  backend failure › get on a failed backend rejects with ERR_STORE_IO carrying the backend's error as cause",
+    );
+    expect(r.stdout).toContain(
+      'pass  atomicity › a write whose persist fails rejects with ERR_STORE_IO and none of its puts become visible',
+    );
     expect(r.stdout).toMatch(new RegExp(`^json-file: ${cases.length} passed, 0 failed, 0 skipped$`, 'm'));
   });
 
   it('conformance › a broken backend (scan in reverse order) fails with reasons and exits 2', async () => {
     const { broken } = await exampleModules();
-    const r = await run(['conformance', broken, '--filter', 'scan-order']);
+    const r = await run(['conformance', broken, '--filter', 'contract › scan']);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/^FAIL {2}scan-order › scan yields keys in unsigned byte order$/m);
-    // The reason is printed, indented, under the failing case.
-    expect(r.stdout).toMatch(/^FAIL {2}scan-order › scan yields keys in unsigned byte order\n {6}\S/m);
-    expect(r.stdout).toMatch(/^reversed-scan: \d+ passed, [1-9]\d* failed, 0 skipped$/m);
+    expect(r.stdout).toMatch(/^FAIL {2}contract › scan yields keys in unsigned byte order$/m);
+    // The reason is printed, indented, under the failing case, and names the bug.
+    expect(r.stdout).toMatch(
+      /^FAIL {2}contract › scan yields keys in unsigned byte order\n {6}.*keys must come in unsigned byte order \(see `compareBytes`\)/m,
+    );
+    expect(r.stdout).toMatch(/^reversed-scan: \d+ passed, 1 failed, \d+ skipped$/m);
   });
 
   it('conformance › --json reports every case with its status; skipped cases carry their reason', async () => {
@@ -32,10 +39,10 @@ describe('keyledger conformance', () => {
     const { example } = await exampleModules();
     const wrapper = join(dir, 'no-break.mjs');
     await writeFile(wrapper, `export { openStore } from ${JSON.stringify(example)};\n`);
-    const r = await run(['conformance', wrapper, '--json', '--filter', 'store-io']);
+    const r = await run(['conformance', wrapper, '--json', '--filter', 'backend failure']);
     expect(r.code, r.stderr).toBe(0);
     const report = json(r);
-    expect(report).toMatchObject({ name: 'no-break.mjs', passed: 0, failed: 0, skipped: 3 });
+    expect(report).toMatchObject({ name: 'no-break.mjs', passed: 0, failed: 0, skipped: 4 });
     for (const c of report.cases) {
       expect(c.status).toBe('skipped');
       expect(c.reason).toContain('no breakBackend option');
@@ -47,9 +54,11 @@ describe('keyledger conformance', () => {
     const { example } = await exampleModules();
     const wrapper = join(dir, 'no-break.mjs');
     await writeFile(wrapper, `export { openStore } from ${JSON.stringify(example)};\n`);
-    const r = await run(['conformance', wrapper, '--filter', 'store-io › get']);
+    const r = await run(['conformance', wrapper, '--filter', 'backend failure › get ']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^skip {2}store-io › get on a failed backend rejects with ERR_STORE_IO and a cause — no breakBackend option/m);
+    expect(r.stdout).toMatch(
+      /^skip {2}backend failure › get on a failed backend rejects with ERR_STORE_IO carrying the backend's error as cause — no breakBackend option/m,
+    );
   });
 
   it('conformance › a module without openStore, a missing module, or a filter matching nothing exit 1', async () => {

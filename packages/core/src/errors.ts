@@ -78,6 +78,10 @@ export const ErrorCode = {
   INTEGRITY: 'ERR_INTEGRITY',
   /** The envelope names a key id that the keystore does not hold. */
   UNKNOWN_KEY_ID: 'ERR_UNKNOWN_KEY_ID',
+  /** `describeRegistryStore` was called outside a vitest run, or vitest cannot be loaded. Run the file with `vitest run`, or call `runConformance`, which needs no test framework. */
+  TEST_RUNNER_MISSING: 'ERR_TEST_RUNNER_MISSING',
+  /** A store backend broke the store contract (a `_get` returning `null`, a `scan` out of byte order…). A bug in the backend, not in the data: the message says what to return instead. */
+  STORE_CONTRACT: 'ERR_STORE_CONTRACT',
 } as const;
 
 export type KeyledgerErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

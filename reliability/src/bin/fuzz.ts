@@ -1,7 +1,7 @@
 /**
  * pnpm fuzz [--runs N] [--adapter-runs M] [--seed S]
  *
- * Model-based fuzzing of the Applier (SPEC §6) with fast-check: N command sequences (default
+ * Model-based fuzzing of the Applier (docs/design.md, 'Applier') with fast-check: N command sequences (default
  * 100,000) against the memory store, then M (default 1,000) against each real adapter.
  */
 import fc from 'fast-check';

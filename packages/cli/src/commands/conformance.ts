@@ -23,6 +23,10 @@ interface BackendModule {
   openStore(dir: string): Promise<RegistryStore> | RegistryStore;
   /** Optional: makes the backend fail under the store, for the ERR_STORE_IO cases. */
   breakBackend?(store: RegistryStore): Promise<void> | void;
+  /** Optional: makes the store's next persist fail, for the failed-persist case. */
+  failNextWrite?(store: RegistryStore): Promise<void> | void;
+  /** Optional: `false` for a store that keeps nothing across close (the reopen cases are skipped). */
+  durable?: boolean;
   /** Optional: the name shown in the report. */
   name?: string;
 }
@@ -39,9 +43,10 @@ async function loadBackend(path: string): Promise<BackendModule> {
   if (typeof mod.openStore !== 'function') {
     throw new CliError(`${path} does not export a function openStore(dir) returning a RegistryStore`);
   }
-  if (mod.breakBackend !== undefined && typeof mod.breakBackend !== 'function') {
-    throw new CliError(`${path} exports breakBackend, but it is not a function`);
+  for (const hook of ['breakBackend', 'failNextWrite'] as const) {
+    if (mod[hook] !== undefined && typeof mod[hook] !== 'function') throw new CliError(`${path} exports ${hook}, but it is not a function`);
   }
+  if (mod.durable !== undefined && typeof mod.durable !== 'boolean') throw new CliError(`${path} exports durable, but it is not a boolean`);
   return mod as BackendModule;
 }
 
@@ -98,7 +103,7 @@ function caseLine(r: CaseResult): string[] {
 }
 
 /**
- * Runs the conformance suite (SPEC §7) against a backend module, in this process; the crash cases
+ * Runs the conformance suite (docs/design.md, 'Conformance suite') against a backend module, in this process; the crash cases
  * import the module again in child processes and SIGKILL them. A case that cannot run is skipped
  * with its reason, never counted as passed.
  */
@@ -115,6 +120,8 @@ export async function runConformanceCommand(module: string, options: Conformance
     open: (dir) => openBounded(backend, dir, options.openTimeout),
     module: path,
     ...(backend.breakBackend ? { breakBackend: (store: RegistryStore) => backend.breakBackend!(store) } : {}),
+    ...(backend.failNextWrite ? { failNextWrite: (store: RegistryStore) => backend.failNextWrite!(store) } : {}),
+    ...(backend.durable === undefined ? {} : { durable: backend.durable }),
     ...(options.crashRounds === undefined ? {} : { crashRounds: options.crashRounds }),
     ...(tmpDir === undefined ? {} : { tmpDir }),
     ...(options.filter === undefined ? {} : { filter: options.filter }),
@@ -139,7 +146,10 @@ export async function runConformanceCommand(module: string, options: Conformance
 export function conformanceCommand(): Command {
   return new Command('conformance')
     .description('run the store conformance suite against a custom backend module that exports openStore(dir)')
-    .argument('<module>', 'path of an ES module exporting openStore(dir) (and optionally breakBackend(store), name)')
+    .argument(
+      '<module>',
+      'path of an ES module exporting openStore(dir) (and optionally breakBackend(store), failNextWrite(store), durable, name)',
+    )
     .option('--filter <text>', 'run only the cases whose "group › name" contains this text')
     .addOption(new Option('--crash-rounds <n>', 'SIGKILL rounds per crash case').argParser(positiveInt('--crash-rounds')))
     .option('--tmp-dir <dir>', "where the cases' fresh directories are created (default: the OS temp directory)")
@@ -153,10 +163,11 @@ export function conformanceCommand(): Command {
       'after',
       `
 The module is imported in this process and, for the crash cases, in child processes that are
-killed with SIGKILL. Without breakBackend the ERR_STORE_IO cases are skipped, with the reason.
-openStore(dir) is tried once first: one that does not settle or returns no store is reported
-as such (exit 1). Exit codes: 0 no case failed, 2 at least one case failed, 1 the module cannot
-be loaded or opened, or a usage error (a --tmp-dir that does not exist).
+killed with SIGKILL. Without breakBackend the ERR_STORE_IO cases are skipped, and without
+failNextWrite the failed-persist case, each with the reason. openStore(dir) is tried once
+first: one that does not settle or returns no store is reported as such (exit 1).
+Exit codes: 0 no case failed, 2 at least one case failed, 1 the module cannot be loaded or
+opened, or a usage error (a --tmp-dir that does not exist).
 
 Example:
   $ keyledger conformance examples/json-file-store/index.mjs`,

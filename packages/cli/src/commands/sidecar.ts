@@ -22,7 +22,8 @@ export interface ImportOptions {
 
 /**
  * Prints (or writes with `--out`) the store's state as elastickv's `keys.json` sidecar, with the
- * writer registry under `keyledger_registry` (elastickv ignores the field): a restore needs both.
+ * writer registry under `keyledger_registry` (elastickv ignores the field): a restore needs both
+ * (docs/design.md, 'State record').
  */
 export async function runExportSidecar(options: ExportOptions): Promise<number> {
   const uri = parseStoreUri(options.store);

@@ -38,7 +38,7 @@ function checkStore(store: unknown): asserts store is RegistryStore {
 }
 
 /**
- * Applies replicated encryption entries to durable local state (SPEC §6).
+ * Applies replicated encryption entries to durable local state (docs/design.md, 'Applier').
  *
  * Applies are serialized: concurrent calls behave as if made one after another in call order.
  * Each call's effects reach the store in one atomic, durable write before its promise resolves;

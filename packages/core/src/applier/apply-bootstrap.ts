@@ -11,7 +11,7 @@ import { raiseAppliedIndex, withKey, withState } from './encryption-state-edit.j
 export type BootstrapEffect = 'bootstrapped' | 'replayed';
 
 /**
- * Applies a bootstrap (SPEC §6.2): both DEKs, both active ids, the applied index and every batch
+ * Applies a bootstrap (docs/design.md, 'Bootstrap rule'): both DEKs, both active ids, the applied index and every batch
  * registration are staged together and so commit in the entry's one atomic write.
  */
 export async function applyBootstrap(

@@ -75,7 +75,7 @@ function hex64(v: bigint): string {
 }
 
 /**
- * The rules of SPEC §6.1 on the stored row. The order of the checks is the contract: a collision
+ * The rules of docs/design.md, 'Registration rule', on the stored row. The order of the checks is the contract: a collision
  * is reported before any epoch comparison, and a malformed row is never read as missing — either
  * mistake would let two writers, or one writer twice, draw the same nonces. `node[at..at+8]` is
  * the registration's full_node_id; `describe` decodes the registration, for error messages only.
@@ -142,7 +142,7 @@ export function applyRegistrationEntry(
 }
 
 /**
- * Applies one writer registration (SPEC §6.1), as bootstrap batches and rotation proposers carry
+ * Applies one writer registration (docs/design.md, 'Registration rule'), as bootstrap batches and rotation proposers carry
  * them. Same rules, same order, as {@link applyRegistrationEntry}.
  */
 export function applyRegistration(txn: RowTxn, reg: Registration): RegistrationEffect | Promise<RegistrationEffect> {

@@ -23,7 +23,7 @@ function malformed(msg: string): KeyledgerError {
   return new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, msg);
 }
 
-/** Applies a rotation entry (SPEC §6.2): a DEK rotation or one of the two envelope cutovers. */
+/** Applies a rotation entry (docs/design.md, 'Rotation rule'): a DEK rotation or one of the two envelope cutovers. */
 export async function applyRotation(
   txn: EntryTxn,
   rot: Rotation,

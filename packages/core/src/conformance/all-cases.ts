@@ -1,27 +1,19 @@
-import { applierBootstrapCases } from './applier-bootstrap.js';
-import { applierRegistrationCases } from './applier-registration.js';
-import { applierRotationCases } from './applier-rotation.js';
+import { applierCases } from './applier.js';
 import { atomicityCases } from './atomicity.js';
-import { basicsCases } from './basics.js';
-import { closedCases } from './closed.js';
 import type { ConformanceCase } from './conformance-case.js';
+import { contractCases } from './contract.js';
 import { crashCases } from './crash.js';
 import { crashEntriesCases } from './crash-entries.js';
 import { durabilityCases } from './durability.js';
-import { scanOrderCases } from './scan-order.js';
-import { storeIoCases } from './store-io.js';
+import { traitCases } from './traits.js';
 
-/** Every case, in the order the suite runs them: the store contract (§5) first, then the applier (§6). */
+/** Every case, in the order the suite runs them: the store contract first, then the applier over the store, then crashes (docs/design.md, 'Conformance suite'). */
 export const allCases: readonly ConformanceCase[] = [
-  ...basicsCases,
-  ...scanOrderCases,
+  ...contractCases,
+  ...traitCases,
   ...atomicityCases,
-  ...closedCases,
-  ...storeIoCases,
   ...durabilityCases,
+  ...applierCases,
   ...crashCases,
   ...crashEntriesCases,
-  ...applierRegistrationCases,
-  ...applierBootstrapCases,
-  ...applierRotationCases,
 ];

@@ -1,74 +1,73 @@
-import { ok } from 'node:assert/strict';
-import type { StoreEntry } from '../store/registry-store.js';
+import { fail, ok } from 'node:assert/strict';
+import { ErrorCode, type StoreEntry } from '../index.js';
+import { bytes, rejectsWithCode, sameEntries, scanAll, te } from './assertions.js';
 import type { ConformanceCase } from './conformance-case.js';
-import { bytes, sameEntries, scanAll, te } from './case-fixtures.js';
 
 const group = 'atomicity';
+
+const rows = (prefix: string, n: number): StoreEntry[] =>
+  Array.from({ length: n }, (_, i) => ({ key: te(`${prefix}|${String(i).padStart(4, '0')}`), value: bytes(i & 0xff, i >> 8) }));
 
 export const atomicityCases: ConformanceCase[] = [
   {
     group,
-    name: 'a write with an invalid put rejects and makes none of its puts visible',
+    name: 'a write of many puts is visible all at once, and the last put for a key within one write wins',
     async run(ctx) {
       const store = await ctx.open();
-      await store.write([{ key: te('keep'), value: bytes(1) }]);
-      const puts = [
-        { key: te('w1'), value: bytes(1) },
-        { key: te('w2'), value: bytes(2) },
-        { key: te('w3'), value: 'not bytes' as unknown as Uint8Array },
-        { key: te('w4'), value: bytes(4) },
-      ] satisfies StoreEntry[];
-      let rejected = false;
-      try {
-        await store.write(puts);
-      } catch {
-        rejected = true;
-      }
-      ok(rejected, 'a write with a non-Uint8Array value must reject');
-      sameEntries(await scanAll(store), [{ key: te('keep'), value: bytes(1) }], 'contents after the rejected write');
-    },
-  },
-  {
-    group,
-    name: 'a write with an oversized key rejects and makes none of its puts visible',
-    async run(ctx) {
-      const store = await ctx.open();
-      let rejected = false;
-      try {
-        await store.write([
-          { key: te('o1'), value: bytes(1) },
-          { key: new Uint8Array(4096).fill(0x61), value: bytes(2) },
-        ]);
-      } catch {
-        rejected = true;
-      }
-      ok(rejected, 'a 4096-byte key exceeds the 511-byte limit and must reject');
-      sameEntries(await scanAll(store), [], 'contents after the rejected write');
-    },
-  },
-  {
-    group,
-    name: 'a write of many puts is visible all at once',
-    async run(ctx) {
-      const store = await ctx.open();
-      const puts = Array.from({ length: 500 }, (_, i) => ({
-        key: te(`many|${String(i).padStart(4, '0')}`),
-        value: bytes(i & 0xff, i >> 8),
-      }));
-      await store.write(puts);
+      const puts = rows('many', 500);
+      await store.write([...puts, { key: te('dup'), value: bytes(1) }, { key: te('dup'), value: bytes(2) }]);
       sameEntries(await scanAll(store, te('many|')), puts, 'scan after a 500-put write');
+      sameEntries(await scanAll(store, te('dup')), [{ key: te('dup'), value: bytes(2) }], 'duplicate key in one write');
     },
   },
   {
     group,
-    name: 'the last put for a key within one write wins',
+    name: 'a reader polling get and scan while a large write is in flight sees all of its puts or none',
+    catches: 'torn-read',
     async run(ctx) {
       const store = await ctx.open();
-      await store.write([
-        { key: te('dup'), value: bytes(1) },
-        { key: te('dup'), value: bytes(2) },
-      ]);
-      sameEntries(await scanAll(store, te('dup')), [{ key: te('dup'), value: bytes(2) }], 'duplicate key in one write');
+      const puts = rows('torn', 2000);
+      const probes = [0, 1, 999, 1998, 1999].map((i) => puts[i]!.key);
+      let settled = false;
+      const writing = store.write(puts);
+      // Handled here too, so a write that rejects after a failed poll is not an unhandled rejection.
+      const done = () => {
+        settled = true;
+      };
+      writing.then(done, done);
+      // Writes only add rows here, so once any put is seen every later read must see all of them:
+      // "seen, then missing" is a torn write, whichever order the backend applies puts in.
+      let seenAt: string | undefined;
+      for (let poll = 0; !settled || poll === 0; poll++) {
+        for (const [i, key] of probes.entries()) {
+          const present = (await store.get(key)) !== undefined;
+          if (present) seenAt ??= `get of probe ${i} in poll ${poll}`;
+          else if (seenAt) fail(`poll ${poll}: probe ${i} is missing after ${seenAt} saw the same write: the write is visible in part`);
+        }
+        const seen = (await scanAll(store, te('torn|'))).length;
+        ok(seen === 0 || seen === puts.length, `poll ${poll}: a scan saw ${seen} of the write's ${puts.length} puts`);
+        if (seen > 0) seenAt ??= `the scan in poll ${poll}`;
+      }
+      await writing;
+      sameEntries(await scanAll(store, te('torn|')), puts, 'contents once the write resolved');
+    },
+  },
+  {
+    group,
+    name: 'a write whose persist fails rejects with ERR_STORE_IO and none of its puts become visible',
+    needs: ['failNextWrite'],
+    catches: 'visible-before-persist',
+    async run(ctx) {
+      const dir = await ctx.freshDir();
+      const store = await ctx.open(dir);
+      const before = rows('kept', 3);
+      await store.write(before);
+      await ctx.options.failNextWrite!(store);
+      await rejectsWithCode(store.write(rows('lost', 3)), ErrorCode.STORE_IO, 'the write whose persist failed');
+      sameEntries(await scanAll(store), before, 'contents after the failed write (in this process)');
+      if (ctx.options.durable === false) return;
+      await store.close();
+      sameEntries(await scanAll(await ctx.open(dir)), before, 'contents after the failed write (reopened)');
     },
   },
 ];

@@ -1,26 +1,5 @@
-import type { RegistryStore } from '../store/registry-store.js';
-
-/** What a backend author passes to the suite. */
-export interface ConformanceOptions {
-  /** Shown in test names and reports; defaults to the store's `kind`. */
-  name?: string;
-  /** Opens a store over `dir`, which is fresh or holds what an earlier store in the same case wrote. */
-  open(dir: string): Promise<RegistryStore> | RegistryStore;
-  /**
-   * Absolute path (or file URL) of an ES module exporting `openStore(dir)`, opened in a child
-   * process that is killed with SIGKILL for the crash cases. Without it they are skipped.
-   */
-  module?: string;
-  /**
-   * Makes the backend fail underneath `store` (for instance closes the library's own handle
-   * behind the store's back) for the ERR_STORE_IO cases. Without it they are skipped.
-   */
-  breakBackend?(store: RegistryStore): Promise<void> | void;
-  /** Where the cases' fresh directories are created; defaults to the OS temp directory. */
-  tmpDir?: string;
-  /** Kill rounds per crash case (default 4). */
-  crashRounds?: number;
-}
+import type { RegistryStore } from '../index.js';
+import type { Capability, ConformanceOptions } from './options.js';
 
 /** What a case receives: fresh directories, store handles that are closed for it, and a way to skip. */
 export interface CaseContext {
@@ -34,9 +13,16 @@ export interface CaseContext {
 }
 
 export interface ConformanceCase {
-  /** The clause group, one per file: 'basics', 'scan-order', 'atomicity', … */
+  /** The clause group, one per file: 'contract', 'traits', 'atomicity', … */
   group: string;
   name: string;
+  /** Capabilities from the options' manifest the case needs; it is skipped, with the reason, without them. */
+  needs?: readonly Capability[];
+  /**
+   * The broken store in core's test/conformance/broken-stores.test.ts that this case exists to
+   * catch (a case that guards a class of bug names the bug, and the suite's own tests prove it).
+   */
+  catches?: string;
   run(ctx: CaseContext): Promise<void>;
 }
 
@@ -48,6 +34,8 @@ export interface CaseResult {
   status: CaseStatus;
   /** Why it failed or was skipped. */
   reason?: string;
+  /** The error code of a failure, when the failure carried one (ERR_STORE_CONTRACT: fix the backend first). */
+  code?: string;
   durationMs: number;
 }
 
@@ -57,14 +45,14 @@ export interface ConformanceReport {
   failed: number;
   skipped: number;
   cases: CaseResult[];
+  /**
+   * Exceptions nobody caught (a backend timer that throws, a promise nobody awaited) while the
+   * suite ran, with the case that was running; each also fails that case.
+   */
+  uncaught: { during: string; error: string }[];
 }
 
 /** Thrown by `ctx.skip`; the runners turn it into a skipped result. */
 export class SkipCase {
   constructor(readonly reason: string) {}
-}
-
-/** A memory store forgets everything on close, so cases that reopen a directory cannot apply. */
-export function requireDurable(ctx: CaseContext, store: RegistryStore): void {
-  if (store.kind === 'memory') ctx.skip('the memory store is not durable: nothing survives close');
 }

@@ -5,16 +5,11 @@ import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Applier } from '../applier/applier.js';
-import { encodeBootstrap } from '../codec/bootstrap.js';
-import { Purpose, RotationSubtag } from '../codec/rotation.js';
-import { FileKek } from '../crypto/file-kek.js';
-import { MemoryRegistryStore } from '../store/memory-registry-store.js';
-import type { RegistryStore } from '../store/registry-store.js';
-import { FIXED_NOW, W1, W2, W3, cutoverEntry, newBootstrap, regEntry, rotateDekEntry } from './applier-bootstrap.js';
-import { hex, scanAll } from './case-fixtures.js';
+import { moduleUrl, runChild } from '@keyledger/harness';
+import { Applier, FileKek, MemoryRegistryStore, Purpose, type RegistryStore, RotationSubtag, encodeBootstrap } from '../index.js';
+import { hex, scanAll } from './assertions.js';
 import type { CaseContext, ConformanceCase } from './conformance-case.js';
-import { moduleUrl, runChild } from './crash-child.js';
+import { FIXED_NOW, W1, W2, W3, cutoverEntry, newBootstrap, regEntry, rotateDekEntry } from './fixtures.js';
 
 const group = 'crash';
 
@@ -159,8 +154,7 @@ async function checkRound(store: RegistryStore, kek: FileKek, prefixes: readonly
 }
 
 function needModules(ctx: CaseContext): { backend: string; core: string } {
-  const module = ctx.options.module;
-  if (!module) ctx.skip('no module option: crash cases need a module exporting openStore(dir) to run in a child process');
+  const module = ctx.options.module!;
   const backend = moduleUrl(module);
   const core = coreUrlFor(backend);
   if (!core)
@@ -174,6 +168,8 @@ export const crashEntriesCases: ConformanceCase[] = [
   {
     group,
     name: 'applier › a kill while applying bootstraps and rotations leaves each entry all or none, every acknowledged one present',
+    needs: ['module'],
+    catches: 'buffering',
     async run(ctx) {
       const { backend, core } = needModules(ctx);
       const kekBytes = randomBytes(32);

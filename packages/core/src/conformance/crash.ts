@@ -1,8 +1,8 @@
 import { deepStrictEqual, fail, ok } from 'node:assert/strict';
-import type { RegistryStore } from '../store/registry-store.js';
-import type { CaseContext, ConformanceCase } from './conformance-case.js';
-import { scanAll, te } from './case-fixtures.js';
-import { moduleUrl, runChild } from './crash-child.js';
+import { moduleUrl, runChild } from '@keyledger/harness';
+import type { RegistryStore } from '../index.js';
+import { scanAll, te } from './assertions.js';
+import type { ConformanceCase } from './conformance-case.js';
 
 const group = 'crash';
 
@@ -26,12 +26,6 @@ for (let i = 0; i < 1000000; i++) {
 `;
 
 const KILL_AFTER_ACKS = [1, 9, 40, 150];
-
-function needModule(ctx: CaseContext): string {
-  const module = ctx.options.module;
-  if (!module) ctx.skip('no module option: crash cases need a module exporting openStore(dir) to run in a child process');
-  return module;
-}
 
 /** Checks every acknowledged write of every round so far is whole, and nothing is half-visible. */
 async function checkRounds(store: RegistryStore, acked: Map<number, number>): Promise<void> {
@@ -61,8 +55,10 @@ export const crashCases: ConformanceCase[] = [
   {
     group,
     name: 'every acknowledged write survives SIGKILL and no write is half-visible',
+    needs: ['module'],
+    catches: 'buffering',
     async run(ctx) {
-      const module = needModule(ctx);
+      const module = ctx.options.module!;
       const dir = await ctx.freshDir();
       const rounds = ctx.options.crashRounds ?? 4;
       const acked = new Map<number, number>();
@@ -85,8 +81,10 @@ export const crashCases: ConformanceCase[] = [
   {
     group,
     name: 'a kill at a random moment loses no acknowledged write',
+    needs: ['module'],
+    catches: 'buffering',
     async run(ctx) {
-      const module = needModule(ctx);
+      const module = ctx.options.module!;
       const dir = await ctx.freshDir();
       const rounds = ctx.options.crashRounds ?? 4;
       const acked = new Map<number, number>();

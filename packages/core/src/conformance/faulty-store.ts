@@ -1,5 +1,4 @@
-import { ErrorCode, KeyledgerError } from '../errors.js';
-import type { RegistryStore, StoreEntry } from '../store/registry-store.js';
+import { ErrorCode, KeyledgerError, type RegistryStore, type StoreEntry } from '../index.js';
 
 export type FaultOperation = 'get' | 'write' | 'scan';
 

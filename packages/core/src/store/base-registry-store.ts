@@ -1,18 +1,6 @@
 import { ErrorCode, KeyledgerError, storeIo } from '../errors.js';
-import { MAX_KEY_LENGTH, type RegistryStore, type StoreEntry } from './registry-store.js';
-
-function checkBytes(what: string, b: unknown): asserts b is Uint8Array {
-  if (!(b instanceof Uint8Array)) {
-    throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `${what} must be a Uint8Array`);
-  }
-}
-
-function checkKey(key: unknown): asserts key is Uint8Array {
-  checkBytes('key', key);
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `key length ${key.length} is outside 1..${MAX_KEY_LENGTH}`);
-  }
-}
+import type { RegistryStore, StoreEntry } from './registry-store.js';
+import { ScanOrder, checkArray, checkBytes, checkKey, checkManyValues, checkPut, checkReadValue } from './store-checks.js';
 
 /** A private copy: callers and backends must never share a buffer, or a later mutation would rewrite a stored row. */
 export function copyBytes(b: Uint8Array): Uint8Array {
@@ -49,10 +37,6 @@ function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return typeof (v as { then?: unknown } | undefined)?.then === 'function';
 }
 
-function copyOut(v: Uint8Array | undefined): Uint8Array | undefined {
-  return v === undefined ? undefined : copyBytes(v);
-}
-
 function noValue(): void {}
 
 /**
@@ -61,19 +45,23 @@ function noValue(): void {}
  * better-sqlite3) the result is ready without another turn of the microtask queue.
  */
 function settle<T, R>(operation: string, call: () => T | PromiseLike<T>, done: (v: T) => R): Promise<R> {
+  let v: T | PromiseLike<T>;
   try {
-    const v = call();
-    if (isThenable(v)) {
-      return Promise.resolve(v)
-        .then(done)
-        .catch((err: unknown) => {
-          throw storeIo(operation, err);
-        });
-    }
-    return Promise.resolve(done(v));
+    v = call();
   } catch (err) {
     return Promise.reject(storeIo(operation, err));
   }
+  if (!isThenable(v)) {
+    try {
+      return Promise.resolve(done(v));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  // A backend failure is ERR_STORE_IO; a value that breaks the contract (thrown by `done`) stays ERR_STORE_CONTRACT.
+  return Promise.resolve(v).then(done, (err: unknown) => {
+    throw storeIo(operation, err);
+  });
 }
 
 /**
@@ -120,9 +108,7 @@ export abstract class BaseRegistryStore implements RegistryStore {
   }
 
   protected assertOpen(operation: string): void {
-    if (this.#closed) {
-      throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `${this.kind} store is closed (${operation} after close)`);
-    }
+    if (this.#closed) throw new KeyledgerError(ErrorCode.STORE_CLOSED, `${this.kind} store is closed (${operation} after close)`);
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -132,35 +118,47 @@ export abstract class BaseRegistryStore implements RegistryStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return settle('get', () => this._get(copyBytes(key)), copyOut);
+    return settle(
+      'get',
+      () => this._get(copyBytes(key)),
+      (v) => {
+        checkReadValue(this.kind, 'get', v);
+        return v === undefined ? undefined : copyBytes(v);
+      },
+    );
   }
 
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     let own: Uint8Array[];
     try {
       this.assertOpen('getMany');
-      if (!Array.isArray(keys)) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'getMany takes an array of keys');
+      checkArray('getMany', keys);
       keys.forEach(checkKey);
       own = copyAll(keys);
     } catch (err) {
       return Promise.reject(err);
     }
     if (own.length === 0) return Promise.resolve([]);
-    return settle('getMany', () => this._getMany(own), copyAll);
+    return settle(
+      'getMany',
+      () => this._getMany(own),
+      (values) => {
+        checkManyValues(this.kind, own.length, values);
+        return copyAll(values);
+      },
+    );
   }
 
   write(puts: readonly StoreEntry[]): Promise<void> {
     let own: StoreEntry[];
     try {
       this.assertOpen('write');
-      if (!Array.isArray(puts)) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'write takes an array of puts');
+      checkArray('write', puts);
       own = new Array(puts.length);
       const parts: Uint8Array[] = new Array(2 * puts.length);
       for (let i = 0; i < puts.length; i++) {
-        const p = puts[i];
-        if (typeof p !== 'object' || p === null) throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'each put must be { key, value }');
-        checkKey(p.key);
-        checkBytes('value', p.value);
+        const p: unknown = puts[i];
+        checkPut(p);
         parts[2 * i] = p.key;
         parts[2 * i + 1] = p.value;
       }
@@ -176,6 +174,7 @@ export abstract class BaseRegistryStore implements RegistryStore {
     this.assertOpen('scan');
     checkBytes('prefix', prefix);
     const p = copyBytes(prefix);
+    const order: ScanOrder = new ScanOrder(this.kind, p);
     let it: AsyncIterator<StoreEntry> | Iterator<StoreEntry>;
     try {
       const src = this._scan(p);
@@ -193,6 +192,7 @@ export abstract class BaseRegistryStore implements RegistryStore {
           throw storeIo('scan', err);
         }
         if (r.done) return;
+        order.check(r.value);
         yield { key: copyBytes(r.value.key), value: copyBytes(r.value.value) };
       }
     } finally {

@@ -16,7 +16,7 @@ import {
   storedStateIsHeld,
   tampered,
   wrapNewDek,
-} from '../../src/conformance/applier-bootstrap.js';
+} from '../support/applier.js';
 import {
   Applier,
   ErrorCode,

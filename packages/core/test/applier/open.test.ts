@@ -15,7 +15,7 @@ import {
   rotateDekEntry,
   unchanged,
   wrapNewDek,
-} from '../../src/conformance/applier-bootstrap.js';
+} from '../support/applier.js';
 import {
   Applier,
   ErrorCode,

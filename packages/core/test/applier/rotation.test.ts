@@ -19,7 +19,7 @@ import {
   tampered,
   unchanged,
   wrapNewDek,
-} from '../../src/conformance/applier-bootstrap.js';
+} from '../support/applier.js';
 import {
   Applier,
   ErrorCode,

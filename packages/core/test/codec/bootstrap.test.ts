@@ -66,7 +66,7 @@ function tuples(n: number): Uint8Array {
 
 describe('bootstrap codec', () => {
   describe('pin', () => {
-    it('encodes a bootstrap to the literal SPEC bytes', () => {
+    it('encodes a bootstrap to the literal bytes of docs/design.md, "Bootstrap entry"', () => {
       expect(encodeBootstrap(BOOT)).toEqual(PIN);
     });
 

@@ -74,7 +74,7 @@ const entry: fc.Arbitrary<Entry> = fc.oneof(
 
 describe('entry codec', () => {
   describe('opcodes', () => {
-    it('names the SPEC opcodes and version', () => {
+    it('names the opcodes and version of docs/design.md, "Entry framing"', () => {
       expect(Opcode).toEqual({ REGISTRATION: 0x03, BOOTSTRAP: 0x04, ROTATION: 0x05, RESERVED_6: 0x06, RESERVED_7: 0x07 });
       expect(WIRE_VERSION).toBe(0x01);
     });

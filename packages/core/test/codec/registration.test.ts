@@ -16,7 +16,7 @@ const PIN = new Uint8Array([
 
 describe('registration codec', () => {
   describe('pin', () => {
-    it('encodes a registration to the literal SPEC bytes', () => {
+    it('encodes a registration to the literal bytes of docs/design.md, "Registration entry"', () => {
       expect(encodeRegistration(REG)).toEqual(PIN);
     });
 

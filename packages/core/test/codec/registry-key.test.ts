@@ -26,7 +26,7 @@ const FULL_NODE_ID = 0x1122334455667788n;
 
 describe('registry key codec', () => {
   describe('pin', () => {
-    it('encodes (0x01020304, 0x1122334455667788) to the literal SPEC bytes', () => {
+    it('encodes (0x01020304, 0x1122334455667788) to the literal bytes of docs/design.md, "Registry key"', () => {
       expect(registryKey(0x01020304, FULL_NODE_ID)).toEqual(PIN);
       expect(encodeRegistryKey(0x01020304, 0x7788)).toEqual(PIN);
     });

@@ -16,7 +16,7 @@ const row: fc.Arbitrary<RegistryRow> = fc.record({ fullNodeId: u64, firstSeenEpo
 
 describe('registry row codec', () => {
   describe('pin', () => {
-    it('encodes a row to the literal SPEC bytes', () => {
+    it('encodes a row to the literal bytes of docs/design.md, "Registry row"', () => {
       expect(encodeRegistryRow(ROW)).toEqual(PIN);
       expect(REGISTRY_ROW_LENGTH).toBe(12);
     });

@@ -52,7 +52,7 @@ const LEN_OFFSET = 8;
 
 describe('rotation codec', () => {
   describe('pin', () => {
-    it('encodes a DEK rotation to the literal SPEC bytes', () => {
+    it('encodes a DEK rotation to the literal bytes of docs/design.md, "Rotation entry"', () => {
       expect(encodeRotation(ROT)).toEqual(PIN);
     });
 

@@ -1,4 +1,4 @@
 import { describeRegistryStore } from '../../src/conformance/index.js';
 import { MemoryRegistryStore } from '../../src/index.js';
 
-describeRegistryStore({ name: 'memory', open: () => new MemoryRegistryStore() });
+describeRegistryStore({ name: 'memory', open: () => new MemoryRegistryStore(), durable: false });

@@ -11,7 +11,7 @@ const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta
 describe('examples/quickstart.mjs', () => {
   it('is the script the README shows', () => {
     const section = readme.slice(readme.indexOf('## Quickstart'));
-    const shown = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    const shown = /```js[^\n]*\n([\s\S]*?)```/.exec(section)?.[1];
     const code = readFileSync(script, 'utf8').replace(/^(\/\/.*\n)+/, '');
     expect(shown).toBe(code);
   });

@@ -1,14 +1,23 @@
 import { deepStrictEqual, ok } from 'node:assert/strict';
-import { hasCode, type KeyledgerErrorCode } from '../errors.js';
-import type { RegistryStore, StoreEntry } from '../store/registry-store.js';
+import { ErrorCode, hasCode, type KeyledgerErrorCode, type RegistryStore, type StoreEntry } from '../index.js';
 
 export const te = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
+
+export function hex(b: Uint8Array | undefined): string | undefined {
+  return b === undefined ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
 
 export async function scanAll(store: RegistryStore, prefix: Uint8Array = new Uint8Array(0)): Promise<StoreEntry[]> {
   const out: StoreEntry[] = [];
   for await (const e of store.scan(prefix)) out.push({ key: new Uint8Array(e.key), value: new Uint8Array(e.value) });
   return out;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  return typeof v;
 }
 
 /** Byte-exact comparison that prints hex on failure, so a report says which key differed. */
@@ -25,17 +34,10 @@ export function sameEntries(actual: StoreEntry[], expected: StoreEntry[], what: 
   );
 }
 
-export function hex(b: Uint8Array | undefined): string | undefined {
-  return b === undefined ? undefined : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return `an array of length ${v.length}`;
-  return typeof v;
-}
-
-/** Asserts that `p` rejects with an error carrying `code` in its chain. */
+/**
+ * Asserts that `p` rejects with an error carrying `code` in its chain. A backend's contract
+ * violation passes through untouched, so the runner can name it instead of a symptom.
+ */
 export async function rejectsWithCode(
   p: Promise<unknown> | (() => Promise<unknown>),
   code: KeyledgerErrorCode,
@@ -48,6 +50,7 @@ export async function rejectsWithCode(
     error = err;
   }
   ok(error !== undefined, `${what}: expected a rejection with ${code}, but it resolved`);
+  if (code !== ErrorCode.STORE_CONTRACT && hasCode(error, ErrorCode.STORE_CONTRACT)) throw error;
   ok(hasCode(error, code), `${what}: expected ${code}, got ${(error as { code?: string })?.code ?? String(error)}`);
   return error;
 }
