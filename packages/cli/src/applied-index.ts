@@ -2,7 +2,7 @@ import type { RegistryStore } from '@keyledger/core';
 
 /**
  * The store key of the applied index of every entry, ASCII `!encryption|applied`, u64 big-endian
- * (docs/design.md, section 'Applied index'). Written by the applier in the same atomic write as
+ * (docs/design.md, section 'Applied-index record'). Written by the applier in the same atomic write as
  * each entry's effects; the effective applied index is the larger of it and the state's
  * `raft_applied_index`.
  */

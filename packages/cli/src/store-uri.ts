@@ -44,7 +44,7 @@ export interface OpenStoreOptions {
   create?: boolean;
 }
 
-/** What the CLI needs of an adapter class: `open(path, { create })` (docs/design.md, section 'Stores'). */
+/** What the CLI needs of an adapter class: `open(path, { create })` (docs/design.md, section 'Opening by path'). */
 interface AdapterClass {
   open(path: string, options?: { create?: boolean }): Promise<RegistryStore>;
 }
