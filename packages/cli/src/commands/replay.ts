@@ -121,7 +121,7 @@ function printInterrupted(durableIndex: bigint | undefined, storeName: string): 
     return;
   }
   stderr.line(c.yellow(`interrupted: every entry up to raft index ${durableIndex} is durable in ${storeName}`));
-  stderr.line(c.yellow('  run the same command again to resume: entries at or below that index are skipped'));
+  stderr.line(c.yellow('  run the same command again to resume from there'));
 }
 
 /**
