@@ -19,6 +19,12 @@ export const FULL = {
   rssEntries: 1_000_000,
   openRounds: 31,
   coldOpenRounds: 5,
+  /** DEKs in the big encryption state of the open and rotation figures (the small one holds 10). */
+  manyDeks: 10_000,
+  stateRounds: 11,
+  /** Registrations in the log `keyledger replay` applies, and rounds of replay vs in-process. */
+  replayEntries: 50_000,
+  replayRounds: 3,
 };
 
 export const QUICK = {
@@ -33,4 +39,8 @@ export const QUICK = {
   rssEntries: 20_000,
   openRounds: 5,
   coldOpenRounds: 2,
+  manyDeks: 1_000,
+  stateRounds: 2,
+  replayEntries: 5_000,
+  replayRounds: 1,
 };

@@ -13,7 +13,9 @@ import { chartSvg } from './chart.mjs';
 import { FULL, QUICK } from './config.mjs';
 import { checkTargets, figuresTable, ratios, targetsTable } from './report.mjs';
 import { leaks } from '@keyledger/reliability/key-hygiene';
+import { benchReplay } from './replay-run.mjs';
 import { benchBackend, keyMaterial } from './scenarios.mjs';
+import { benchStateScale } from './state-scale.mjs';
 import { dropDir, freshDir, removeTempRoot, tempRoot } from './tmpdir.mjs';
 import { checkRssGenerators } from './workload.mjs';
 
@@ -124,6 +126,8 @@ log(`${cfg.mode} run on ${result.machine.cpu}, ${result.machine.cores} cores, ${
 try {
   for (const backend of backends) {
     const figures = await benchBackend(backend, cfg, log);
+    Object.assign(figures, await benchStateScale(backend, cfg, keyMaterial, log));
+    Object.assign(figures, await benchReplay(backend, cfg, log));
     log(`${backend}: RSS over ${cfg.rssEntries.toLocaleString('en')} grouped applies (child process)`);
     figures.rss = await rssRun(backend, 'keyledger');
     log(`${backend}: the same with the raw library, for comparison`);

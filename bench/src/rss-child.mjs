@@ -5,6 +5,7 @@
 // keyledger: applyEntries through the adapter; raw: the raw baseline's group commit on the same
 // keys, for comparison (what the library and V8 themselves take for the same work).
 import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { Applier } from '@keyledger/core';
 import { KEYLEDGER, RAW } from './backends.mjs';
 import { rssEntries, rssRawGroup } from './workload.mjs';
@@ -15,12 +16,20 @@ const groupSize = Number(groupArg);
 /** The share of the run after which a second baseline is taken, once V8 and the backend have sized their working set. */
 const WARM_UP = 0.05;
 
-/** Resident set split as the kernel counts it: anonymous (heap, native allocations) and file-backed (mapped files, code). */
+/** V8's young generation: the semi-spaces V8 sizes by how many bytes survive its scavenges, up to `--max-semi-space-size`. */
+const YOUNG = new Set(['new_space', 'new_large_object_space']);
+
+/**
+ * Resident set split as the kernel counts it: anonymous (heap, native allocations) and file-backed
+ * (mapped files, code); and the V8 heap, split into its young generation and the rest.
+ */
 function rss() {
   const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
   const m = process.memoryUsage();
-  return { total: m.rss, anon: kb('RssAnon'), file: kb('RssFile'), v8Heap: m.heapTotal };
+  let v8Young = 0;
+  for (const s of getHeapSpaceStatistics()) if (YOUNG.has(s.space_name)) v8Young += s.space_size;
+  return { total: m.rss, anon: kb('RssAnon'), file: kb('RssFile'), v8Heap: m.heapTotal, v8Young };
 }
 
 /** One group of `n` new slots from `start`: returns after its durable commit. */

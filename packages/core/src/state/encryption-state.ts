@@ -1,4 +1,17 @@
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import {
+  U16_MAX,
+  U32_MAX,
+  U64_MAX,
+  base64,
+  isU,
+  malformed,
+  readKeyId,
+  readObject,
+  readU64,
+  readUint,
+  readWrapped,
+  u64ToJson,
+} from './state-json-fields.js';
 
 /**
  * The store key the encryption state lives under: ASCII `!encryption|state`. Living in the same
@@ -60,9 +73,6 @@ export interface StateDocument {
 }
 
 export const STATE_VERSION = 2;
-const U16_MAX = 0xffff;
-const U32_MAX = 0xffff_ffff;
-const U64_MAX = 0xffff_ffff_ffff_ffffn;
 const PURPOSES: ReadonlySet<string> = new Set<KeyPurpose>(['storage', 'raft']);
 
 const TOP_FIELDS = [
@@ -83,10 +93,6 @@ const V1_OPTIONAL_FIELDS: ReadonlySet<string> = new Set([
 const ACTIVE_FIELDS = ['storage', 'raft'] as const;
 const KEY_FIELDS = ['purpose', 'wrapped', 'created', 'local_epoch'] as const;
 
-function malformed(message: string): KeyledgerError {
-  return new KeyledgerError(ErrorCode.STATE_MALFORMED, `encryption state: ${message}`);
-}
-
 /** The state of a replica that has applied nothing: version 2, zero indices, no keys. */
 export function emptyState(): EncryptionState {
   return {
@@ -98,10 +104,6 @@ export function emptyState(): EncryptionState {
     active: { storage: 0, raft: 0 },
     keys: new Map(),
   };
-}
-
-function isU(v: unknown, max: number): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 }
 
 function checkU64(field: string, v: unknown): void {
@@ -155,14 +157,6 @@ export function validateState(s: EncryptionState): void {
   }
 }
 
-function u64ToJson(v: bigint): number | string {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
-}
-
-function base64(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
-}
-
 /**
  * Validates `s` and maps it to its JSON document. Field order is fixed and keys ascend
  * numerically, so equal states map to identical JSON text.
@@ -188,58 +182,6 @@ export function stateToDocument(s: EncryptionState): StateDocument {
     active: { storage: s.active.storage, raft: s.active.raft },
     keys,
   };
-}
-
-/** A JSON object; with `allowed`, one that has no other fields. */
-function readObject(v: unknown, field: string, allowed?: readonly string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed(`${field} must be a JSON object`);
-  const o = v as Record<string, unknown>;
-  if (allowed === undefined) return o;
-  for (const name of Object.keys(o)) {
-    // An unknown field would be silently dropped on the next write; refusing it keeps a newer
-    // writer's data from being lost by an older reader.
-    if (!allowed.includes(name)) throw malformed(`${field} has unknown field ${JSON.stringify(name.slice(0, 64))}`);
-  }
-  return o;
-}
-
-function readU64(v: unknown, field: string): bigint {
-  if (typeof v === 'number') {
-    if (Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-    throw malformed(`${field} must be a non-negative integer no larger than 2^53-1, or a decimal string`);
-  }
-  if (typeof v === 'string') {
-    if (/^(0|[1-9][0-9]{0,19})$/.test(v)) {
-      const n = BigInt(v);
-      if (n <= U64_MAX) return n;
-    }
-    throw malformed(`${field} must be a canonical decimal string of a u64`);
-  }
-  throw malformed(`${field} must be a number or a decimal string`);
-}
-
-function readUint(v: unknown, field: string, max: number, what: string): number {
-  if (!isU(v, max)) throw malformed(`${field} must be a ${what}`);
-  return v;
-}
-
-/** Standard base64 with padding, canonical, so that decoding and re-encoding gives the same text. */
-function readWrapped(v: unknown, field: string): Uint8Array {
-  if (typeof v !== 'string' || v.length === 0 || v.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(v)) {
-    throw malformed(`${field} must be non-empty standard base64`);
-  }
-  const bytes = Buffer.from(v, 'base64');
-  if (bytes.length === 0 || bytes.toString('base64') !== v) throw malformed(`${field} must be non-empty standard base64`);
-  return new Uint8Array(bytes);
-}
-
-function readKeyId(name: string): number {
-  // Canonical decimal only: "07" and "7" would otherwise name one key twice.
-  if (/^[1-9][0-9]{0,9}$/.test(name)) {
-    const id = Number(name);
-    if (id <= U32_MAX) return id;
-  }
-  throw malformed(`keys has id ${JSON.stringify(name.slice(0, 32))}: ids must be canonical decimal non-zero u32`);
 }
 
 /**
@@ -277,22 +219,23 @@ export function stateFromJson(text: string, options: { acceptVersion1: boolean }
   const active = readObject(o.active, 'active', ACTIVE_FIELDS);
   for (const f of ACTIVE_FIELDS) if (!Object.hasOwn(active, f)) throw malformed(`missing field active.${f}`);
   const rawKeys = readObject(o.keys, 'keys');
-  const ids = Object.keys(rawKeys).map((name) => [readKeyId(name), name] as const);
+  // Every valid id is a canonical decimal in 1..2^32-1: all but 2^32-1 are array indices, which
+  // Object.keys lists first and ascending, and 2^32-1 is the largest; so once every name has
+  // passed readKeyId, this order is ascending and needs no sort.
+  const names = Object.keys(rawKeys);
+  const ids = names.map(readKeyId);
   const keys = new Map<number, KeyEntry>();
-  for (const [id, name] of ids.sort((a, b) => a[0] - b[0])) {
-    const field = `keys[${id}]`;
-    const k = readObject(rawKeys[name], field, KEY_FIELDS);
-    for (const f of KEY_FIELDS) if (!Object.hasOwn(k, f)) throw malformed(`missing field ${field}.${f}`);
+  for (let i = 0; i < names.length; i++) {
+    const id = ids[i]!;
+    const k = readObject(rawKeys[names[i]!], `keys[${id}]`, KEY_FIELDS);
+    for (const f of KEY_FIELDS) if (!Object.hasOwn(k, f)) throw malformed(`missing field keys[${id}].${f}`);
     if (typeof k.purpose !== 'string' || !PURPOSES.has(k.purpose)) {
-      throw malformed(`${field}.purpose must be "storage" or "raft"`);
+      throw malformed(`keys[${id}].purpose must be "storage" or "raft"`);
     }
-    if (typeof k.created !== 'string') throw malformed(`${field}.created must be a string`);
-    keys.set(id, {
-      purpose: k.purpose as KeyPurpose,
-      wrapped: readWrapped(k.wrapped, `${field}.wrapped`),
-      created: k.created,
-      localEpoch: readUint(k.local_epoch, `${field}.local_epoch`, U16_MAX, 'u16'),
-    });
+    if (typeof k.created !== 'string') throw malformed(`keys[${id}].created must be a string`);
+    const wrapped = readWrapped(k.wrapped, id);
+    if (!isU(k.local_epoch, U16_MAX)) throw malformed(`keys[${id}].local_epoch must be a u16`);
+    keys.set(id, { purpose: k.purpose as KeyPurpose, wrapped, created: k.created, localEpoch: k.local_epoch });
   }
   const state: EncryptionState = {
     version: STATE_VERSION,

@@ -141,6 +141,21 @@ describe('encodeState', () => {
     expect(order).toEqual(['1', '9', '10', '100', '2147483648', '4294967295']);
   });
 
+  it('decodes keys in ascending id order whatever their order in the record, 4294967295 included', () => {
+    const doc = sampleDoc();
+    const k = doc.keys['1'];
+    doc.keys = {};
+    for (const id of ['4294967295', '100', '9', '2147483648', '1', '2']) doc.keys[id] = { ...k, purpose: id === '2' ? 'raft' : 'storage' };
+    const t = JSON.stringify(doc).replace(/"keys":\{.*\}\}$/, () => {
+      // JSON.stringify lists integer-like names ascending: write them out of order by hand.
+      const parts = ['4294967295', '100', '9', '2147483648', '1', '2'].map((id) => `"${id}":${JSON.stringify(doc.keys[id])}`);
+      return `"keys":{${parts.join(',')}}}`;
+    });
+    expect(t.indexOf('"4294967295"')).toBeLessThan(t.indexOf('"1":'));
+    const decoded = decodeState(utf8(t));
+    expect([...decoded.keys.keys()]).toEqual([1, 2, 9, 100, 2147483648, 4294967295]);
+  });
+
   it('gives byte-identical records for equal states built in different orders (property)', () => {
     fc.assert(
       fc.property(validState, (s) => {
@@ -286,6 +301,23 @@ describe('decodeState', () => {
       ['null', null],
       ['a byte array', [1, 2, 3]],
     ])('wrapped %s', (_what, w) => rejectsDoc((d) => (d.keys['1'].wrapped = w), 'keys[1].wrapped'));
+
+    it('wrapped: accepts exactly the base64 that decoding and re-encoding gives back (property)', () => {
+      const digit = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+      const candidate = fc
+        .tuple(fc.array(digit, { minLength: 1, maxLength: 12 }), fc.constantFrom('', '=', '=='))
+        .map(([digits, pad]) => digits.join('') + pad);
+      fc.assert(
+        fc.property(candidate, (w) => {
+          const canonical = w.length % 4 === 0 && Buffer.from(w, 'base64').toString('base64') === w;
+          const doc = sampleDoc();
+          doc.keys['1'].wrapped = w;
+          if (canonical) expect(decodeDoc(doc).keys.get(1)!.wrapped).toEqual(new Uint8Array(Buffer.from(w, 'base64')));
+          else expectMalformed(() => decodeDoc(doc), 'keys[1].wrapped');
+        }),
+        { numRuns: 2000 },
+      );
+    });
 
     it.each([12, null, undefined, true])('created %j', (c) => rejectsDoc((d) => (d.keys['1'].created = c), 'keys[1].created'));
 
