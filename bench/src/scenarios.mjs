@@ -38,13 +38,19 @@ function expectEffects(results, want, what) {
 
 let raftIndex = 0n;
 
+/** Runs a round's two phases (inserts, then advances) with `apply(entries, wantedEffect)`; returns its ops. */
+async function eachPhase(round, apply) {
+  for (let phase = 0; phase < 2; phase++) await apply(round.entries[phase], EFFECTS[phase]);
+  return round.ops;
+}
+
 /**
  * Scenarios of the interleaved measurements. Each takes chunks of work prepared before its clock
  * starts: `prepare()` returns a chunk, `run(chunk)` performs it and is timed. Raw and keyledger
  * scenarios on one backend draw fresh slots from allocators that start alike, so they work on
  * identical key sequences.
  */
-const scenario = {
+export const scenario = {
   /** The disk's limit: write 64 B at offset 0 of a file and fsync it, `n` times per chunk. */
   fsync(dir, n) {
     const fd = openSync(join(dir, 'fsync-probe'), 'w');
@@ -85,21 +91,33 @@ const scenario = {
   perEntry(applier, slots, n) {
     return {
       prepare: () => prepareRound(slots.take(n)),
-      async run(round) {
-        for (let phase = 0; phase < 2; phase++) {
-          const entries = round.entries[phase];
-          const want = EFFECTS[phase];
-          for (let i = 0; i < entries.length; i++) {
-            const r = await applier.applyEntry(entries[i], ++raftIndex);
-            if (r.effect !== want) throw new Error(`applyEntry: expected '${want}', got '${r.effect}'`);
-          }
-        }
-        return round.ops;
-      },
+      run: (round) =>
+        eachPhase(round, async (entries, want) => {
+          for (let i = 0; i < entries.length; i++) expectEffects([await applier.applyEntry(entries[i], ++raftIndex)], want, 'applyEntry');
+        }),
     };
   },
-  /** `applyEntries` with one group of registrations per durable commit. */
-  grouped(applier, slots, n) {
+  /**
+   * `applyEntry` with `inFlight` calls outstanding, as a Raft apply loop hands entries over: a
+   * sliding window, each call made (and given its index) in log order without awaiting the ones
+   * before it. The applier coalesces the calls queued behind a write into the next one.
+   */
+  pipelined(applier, slots, n, inFlight) {
+    return {
+      prepare: () => prepareRound(slots.take(n)),
+      run: (round) =>
+        eachPhase(round, async (entries, want) => {
+          let next = 0;
+          const lane = async () => {
+            while (next < entries.length)
+              expectEffects([await applier.applyEntry(entries[next++], ++raftIndex)], want, 'pipelined applyEntry');
+          };
+          await Promise.all(Array.from({ length: inFlight }, lane));
+        }),
+    };
+  },
+  /** `applyEntries` with one group of registrations per durable commit (groups of `size`, default all `n`). */
+  grouped(applier, slots, n, size = n) {
     return {
       prepare() {
         const round = prepareRound(slots.take(n));
@@ -107,8 +125,11 @@ const scenario = {
         return round;
       },
       async run(round) {
-        for (let phase = 0; phase < 2; phase++)
-          expectEffects(await applier.applyEntries(round.items[phase]), EFFECTS[phase], 'applyEntries');
+        for (let phase = 0; phase < 2; phase++) {
+          const items = round.items[phase];
+          for (let i = 0; i < items.length; i += size)
+            expectEffects(await applier.applyEntries(items.slice(i, i + size)), EFFECTS[phase], 'applyEntries');
+        }
         return round.ops;
       },
     };
@@ -123,7 +144,7 @@ const EFFECTS = ['inserted', 'advanced'];
  * each scenario's ops over its summed time: on a shared machine a noisy neighbour then slows
  * every scenario of the round alike instead of whichever ran during the burst.
  */
-async function interleaved(scenarios, rounds, chunks) {
+export async function interleaved(scenarios, rounds, chunks) {
   const names = Object.keys(scenarios);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = -1; r < rounds; r++) {

@@ -9,6 +9,7 @@ import { FIXED_CLOCK, applyOne, buildReference, lostEntries, type Reference } fr
 import { Rng } from './rng.js';
 import { buildPowerLoss, powerLossEnv, restorePowerLoss } from './powerloss.js';
 import { CHILD_SCRIPT } from './crash-child.js';
+import { expectedOutcome, nextLife, outcomeMatches, resumeLife, type Redelivery } from './redelivery.js';
 import { openStore, type StoreName } from './stores.js';
 
 export interface CampaignOptions {
@@ -29,6 +30,8 @@ export interface CampaignOptions {
    * a kill there catches it far more often than a random moment does.
    */
   killOnAck?: boolean;
+  /** Kill between keyledger's write and the host's ack, then re-deliver from before the last ack (see redelivery.ts). */
+  redeliver?: boolean;
   /** Stop after this many passes over the log even if fewer kills were delivered. */
   maxPasses?: number;
   progress?: (line: string) => void;
@@ -53,6 +56,10 @@ export interface CampaignReport {
   lost: number;
   /** Checks whose content matched no state a prefix of the log can produce (half-applied or corrupt). */
   unmatched: number;
+  /** Entries delivered again after keyledger had applied them (re-delivery mode). */
+  redelivered: number;
+  /** Re-delivered entries that did not answer `already-applied`. Must be 0. */
+  redeliveryHalts: number;
   /** Acknowledged outcomes that differed from the reference run. */
   outcomeMismatches: number;
   /** Times the store (or a child) failed to open or died on its own. */
@@ -108,6 +115,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     checks: 0,
     ackedVerified: 0,
     acks: 0,
+    redelivered: 0,
+    redeliveryHalts: 0,
     lost: 0,
     unmatched: 0,
     outcomeMismatches: 0,
@@ -135,17 +144,21 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     const ackFd = openSync(join(passDir, 'acks'), 'a');
     const lostThisPass = new Set<number>();
     let lastAck = 0;
+    let life: Redelivery = { from: 1, appliedTop: 0 };
     try {
       while (lastAck < n && !stop) {
-        const from = lastAck + 1;
+        const from = life.from;
         const remainingKills = o.kills - r.kills;
         let killAtAck = 0;
         let killAfterMs = -1;
         let selfKill = 0;
+        let killBeforeAck = 0;
         if (remainingKills > 0) {
           const mean = Math.max(1, (n - lastAck) / remainingKills);
           const how = rng.next();
-          if (o.killOnAck || how < 0.35) selfKill = rng.int(1, Math.max(1, Math.round(2 * mean)));
+          // Counted from this life's first entry, which may be a re-delivery.
+          if (o.redeliver) killBeforeAck = lastAck + 1 - from + rng.int(1, Math.max(1, Math.round(2 * mean)));
+          else if (o.killOnAck || how < 0.35) selfKill = rng.int(1, Math.max(1, Math.round(2 * mean)));
           else if (how < 0.65) killAtAck = rng.int(1, Math.max(1, Math.round(2 * mean)));
           // A fifth of timer kills land during start-up (open, recovery, keystore rebuild).
           else killAfterMs = rng.chance(0.2) ? rng.next() * startupMs : startupMs + rng.next() * 2 * mean * perEntryMs;
@@ -157,7 +170,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
         r.lives++;
         const child = runChild(
           CHILD_SCRIPT,
-          [childModule, o.store, storeDir, logPath, String(from), String(selfKill)],
+          [childModule, o.store, storeDir, logPath, String(from), String(selfKill), String(killBeforeAck)],
           (line) => {
             if (line.startsWith('ready')) readyAt = Date.now();
             if (!line.startsWith('ack ')) return false;
@@ -172,18 +185,23 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
         if (timer) clearTimeout(timer);
         // Every ack the child printed counts, also those still in the pipe when it was killed.
         acksThisLife = 0;
+        let next = from;
         for (const line of run.lines) {
           if (!line.startsWith('ack ')) continue;
           writeSync(ackFd, `${line}\n`);
           const [, idx, outcome] = line.split(' ');
           const i = Number(idx);
-          if (i !== lastAck + 1) problem(`ack ${i} out of order after ${lastAck}`);
-          lastAck = i;
+          if (i !== next) problem(`ack ${i} out of order: expected ${next}`);
+          next = i + 1;
+          lastAck = Math.max(lastAck, i);
           acksThisLife++;
           r.acks++;
-          if (outcome !== ref.outcomes[i]) {
+          const want = expectedOutcome(log, ref, life.appliedTop, i);
+          if (i <= life.appliedTop || outcome === 'already-applied') r.redelivered++;
+          if (!outcomeMatches(log, ref, life, i, outcome!)) {
             r.outcomeMismatches++;
-            problem(`entry ${i} (${log.entries[i - 1]!.intent}): outcome ${outcome}, reference ${ref.outcomes[i]}`);
+            if (want === 'already-applied') r.redeliveryHalts++;
+            problem(`entry ${i} (${log.entries[i - 1]!.intent}): outcome ${outcome}, expected ${want}`);
           }
         }
         fdatasyncSync(ackFd);
@@ -191,7 +209,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
           startupMs = 0.8 * startupMs + 0.2 * (readyAt - spawnedAt);
           if (acksThisLife > 0) perEntryMs = 0.8 * perEntryMs + 0.2 * ((Date.now() - readyAt) / acksThisLife);
         }
-        const died = run.killed || (selfKill > 0 && run.exitCode === null && !run.lines.includes('done'));
+        const died = run.killed || ((selfKill > 0 || killBeforeAck > 0) && run.exitCode === null && !run.lines.includes('done'));
+        life = o.redeliver && died ? nextLife(rng, lastAck, killBeforeAck > 0) : resumeLife(lastAck, died);
         if (!died) {
           if (run.exitCode !== 0 || !run.lines.includes('done')) {
             r.failures++;
@@ -228,6 +247,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     r.lost === 0 &&
     r.unmatched === 0 &&
     r.outcomeMismatches === 0 &&
+    r.redeliveryHalts === 0 &&
     r.failures === 0 &&
     r.finalIdentical === r.passes &&
     r.kills >= o.kills;
@@ -305,7 +325,7 @@ export function describeReport(r: CampaignReport): string {
       : '';
   return (
     `[${r.store} ${r.mode}] ${r.ok ? 'PASS' : 'FAIL'}: kills ${f(r.kills)} over ${r.passes} pass(es) of ${f(r.entries)} entries, ` +
-    `acknowledgements ${f(r.acks)}, acknowledged entries verified ${f(r.ackedVerified)} in ${f(r.checks)} checks, ` +
+    `acknowledgements ${f(r.acks)}${r.redelivered > 0 ? ` (re-delivered ${f(r.redelivered)}, halted ${f(r.redeliveryHalts)})` : ''}, acknowledged entries verified ${f(r.ackedVerified)} in ${f(r.checks)} checks, ` +
     `lost ${f(r.lost)}, half-applied/unmatched ${f(r.unmatched)}, outcome mismatches ${f(r.outcomeMismatches)}, failures ${f(r.failures)}, ` +
     `final scan + whole-log replay identical ${r.finalIdentical}/${r.passes}${restore}`
   );

@@ -15,14 +15,18 @@ import {
   encodeRotation,
   isKeyledgerError,
   reasonCode,
+  type ApplyResult,
   type RegistryStore,
   type StoreEntry,
 } from '@keyledger/core';
 import { hex } from './digest.js';
 import { errorText, leaks } from './key-hygiene.js';
 import { wrapDeterministic } from './log-generator.js';
-import { applyModel, cloneModel, emptyModel, slotKey, type ModelRow, type ModelState } from './model.js';
+import { appliedTop, applyModel, cloneModel, emptyModel, slotKey, type ModelRow, type ModelState } from './model.js';
 import { FIXED_CLOCK } from './reference.js';
+
+/** What a resolved apply answers: 'already-applied' for a re-delivery, else 'ok'. */
+const answerOf = (r: ApplyResult | ApplyResult[]): string => (!Array.isArray(r) && r.kind === 'already-applied' ? r.kind : 'ok');
 import { Rng } from './rng.js';
 import { openStore, type AdapterName } from './stores.js';
 
@@ -220,6 +224,7 @@ async function checkInvariants(m: ModelState, r: Real, what: string): Promise<vo
     active: s.active,
     keys: [...s.keys].map(([id, k]) => [id, k.purpose, hex(k.wrapped)]).sort(),
     applied: s.raftAppliedIndex.toString(),
+    top: r.applier.appliedIndex.toString(),
     env: s.storageEnvelopeActive,
     sc: s.storageEnvelopeCutoverIndex.toString(),
     rc: s.raftEnvelopeCutoverIndex.toString(),
@@ -228,6 +233,7 @@ async function checkInvariants(m: ModelState, r: Real, what: string): Promise<vo
     active: m.active,
     keys: [...m.keys].map(([id, k]) => [id, k.purpose, k.wrapped]).sort(),
     applied: m.applied.toString(),
+    top: appliedTop(m).toString(),
     env: m.storageEnvelope,
     sc: m.storageCutover.toString(),
     rc: m.raftCutover.toString(),
@@ -251,8 +257,8 @@ class ApplyCommand implements fc.AsyncCommand<System, Real> {
     stats.entries++;
     const index = this.index ?? undefined;
     const expected = applyModel(sys.model, this.entry, index, canUnwrap);
-    const got = await r.applier.applyEntry(this.entry, index).then(() => 'ok', outcomeOf);
-    if (got !== 'ok') stats.halts++;
+    const got = await r.applier.applyEntry(this.entry, index).then(answerOf, outcomeOf);
+    if (got !== 'ok' && got !== 'already-applied') stats.halts++;
     if (got !== expected.outcome) throw new Error(`apply ${show(this.entry)} @${this.index}: real ${got}, model ${expected.outcome}`);
     sys.model = expected.next;
     await checkInvariants(sys.model, r, `after apply ${show(this.entry)}`);
@@ -271,7 +277,7 @@ class GroupCommand implements fc.AsyncCommand<System, Real> {
     let expected = 'ok';
     for (const [i, e] of this.entries.entries()) {
       const step = applyModel(m, e.entry, e.index ?? undefined, canUnwrap);
-      if (step.outcome !== 'ok') {
+      if (step.outcome !== 'ok' && step.outcome !== 'already-applied') {
         stopAt = i;
         expected = step.outcome;
         break;
@@ -321,7 +327,7 @@ class ConcurrentCommand implements fc.AsyncCommand<System, Real> {
       const calls = this.entries.map((e, i) =>
         this.s.schedule(Promise.resolve(i)).then(() => {
           order.push(i);
-          const p = r.applier.applyEntry(e.entry, e.index ?? undefined).then(() => 'ok', outcomeOf);
+          const p = r.applier.applyEntry(e.entry, e.index ?? undefined).then(answerOf, outcomeOf);
           results[i] = p;
           return p;
         }),
@@ -336,7 +342,7 @@ class ConcurrentCommand implements fc.AsyncCommand<System, Real> {
       const e = this.entries[i]!;
       const step = applyModel(m, e.entry, e.index ?? undefined, canUnwrap);
       const got = await results[i]!;
-      if (got !== 'ok') stats.halts++;
+      if (got !== 'ok' && got !== 'already-applied') stats.halts++;
       if (got !== step.outcome)
         throw new Error(`concurrent call ${i} (${show(e.entry)}): real ${got}, model ${step.outcome}; call order ${order.join(',')}`);
       m = step.next;

@@ -1,4 +1,14 @@
-import { ErrorCode, Opcode, RotationSubtag, Purpose, decodeEntry, isKeyledgerError, reasonCode, type Registration } from '@keyledger/core';
+import {
+  ErrorCode,
+  Opcode,
+  RotationSubtag,
+  Purpose,
+  decodeEntry,
+  isEncryptionOpcode,
+  isKeyledgerError,
+  reasonCode,
+  type Registration,
+} from '@keyledger/core';
 import { hex } from './digest.js';
 
 /**
@@ -18,7 +28,10 @@ export interface ModelState {
   active: { storage: number; raft: number };
   /** id → purpose and wrapped bytes (hex). */
   keys: Map<number, { purpose: 'storage' | 'raft'; wrapped: string }>;
+  /** The state record's raft_applied_index: raised by bootstraps and rotations. */
   applied: bigint;
+  /** The `!encryption|applied` record: raised by every entry applied with an index. */
+  recorded: bigint;
   storageEnvelope: boolean;
   storageCutover: bigint;
   raftCutover: bigint;
@@ -30,6 +43,7 @@ export function emptyModel(): ModelState {
     active: { storage: 0, raft: 0 },
     keys: new Map(),
     applied: 0n,
+    recorded: 0n,
     storageEnvelope: false,
     storageCutover: 0n,
     raftCutover: 0n,
@@ -67,6 +81,12 @@ function raise(m: ModelState, index: bigint | undefined): void {
   if (index !== undefined && index > m.applied) m.applied = index;
 }
 
+/** The effective applied index: the larger of the state's and the record's (Math.max takes no bigint). */
+export function appliedTop(m: ModelState): bigint {
+  if (m.recorded > m.applied) return m.recorded;
+  return m.applied;
+}
+
 /**
  * Applies `entry` to a copy of `m`. Returns the outcome ('ok' or the reason code) and the next
  * state; on anything but 'ok' the next state is `m` itself: a halted entry changes nothing.
@@ -78,6 +98,9 @@ export function applyModel(
   index: bigint | undefined,
   canUnwrap: (wrapped: Uint8Array) => boolean,
 ): { outcome: string; next: ModelState } {
+  // A re-delivery: an encryption entry at or below the applied index changes nothing (0n is no index).
+  const top = appliedTop(m);
+  if (index !== undefined && index !== 0n && index <= top && isEncryptionOpcode(entry[0]!)) return { outcome: 'already-applied', next: m };
   const n = cloneModel(m);
   try {
     let e: ReturnType<typeof decodeEntry>;
@@ -97,8 +120,8 @@ export function applyModel(
     if (e.kind === 'registration') {
       register(n, e);
     } else if (e.kind === 'bootstrap') {
-      if (e.storageDekId === e.raftDekId) halt(ErrorCode.FSM_WIRE_MALFORMED);
-      if (e.registrations.some((r) => r.dekId !== e.storageDekId && r.dekId !== e.raftDekId)) halt(ErrorCode.FSM_WIRE_MALFORMED);
+      if (e.storageDekId === e.raftDekId) halt(ErrorCode.ENTRY_INVALID);
+      if (e.registrations.some((r) => r.dekId !== e.storageDekId && r.dekId !== e.raftDekId)) halt(ErrorCode.ENTRY_INVALID);
       if (n.active.storage !== 0 || n.active.raft !== 0) {
         const s = n.keys.get(e.storageDekId);
         const r = n.keys.get(e.raftDekId);
@@ -120,10 +143,10 @@ export function applyModel(
       }
     } else {
       if (n.active.storage === 0 && n.active.raft === 0) halt(ErrorCode.NOT_BOOTSTRAPPED);
-      if (e.proposer.dekId !== e.dekId) halt(ErrorCode.FSM_WIRE_MALFORMED);
+      if (e.proposer.dekId !== e.dekId) halt(ErrorCode.ENTRY_INVALID);
       const purpose = e.purpose === Purpose.STORAGE ? 'storage' : 'raft';
       if (e.subtag === RotationSubtag.ROTATE_DEK) {
-        if (e.wrapped.length === 0) halt(ErrorCode.FSM_WIRE_MALFORMED);
+        if (e.wrapped.length === 0) halt(ErrorCode.ENTRY_INVALID);
         const held = n.keys.get(e.dekId);
         if (held) {
           if (held.purpose !== purpose || held.wrapped !== hex(e.wrapped)) halt(ErrorCode.KEY_CONFLICT);
@@ -136,7 +159,7 @@ export function applyModel(
           register(n, e.proposer);
         }
       } else if (e.subtag === RotationSubtag.ENABLE_STORAGE_ENVELOPE) {
-        if (purpose !== 'storage' || e.wrapped.length !== 0) halt(ErrorCode.FSM_WIRE_MALFORMED);
+        if (purpose !== 'storage' || e.wrapped.length !== 0) halt(ErrorCode.ENTRY_INVALID);
         if (e.dekId !== n.active.storage || n.storageEnvelope) raise(n, index);
         else {
           register(n, e.proposer);
@@ -145,8 +168,8 @@ export function applyModel(
           raise(n, index);
         }
       } else {
-        if (purpose !== 'raft' || e.wrapped.length !== 0) halt(ErrorCode.FSM_WIRE_MALFORMED);
-        if (index === undefined || index === 0n) halt(ErrorCode.FSM_WIRE_MALFORMED);
+        if (purpose !== 'raft' || e.wrapped.length !== 0) halt(ErrorCode.ENTRY_INVALID);
+        if (index === undefined || index === 0n) halt(ErrorCode.ENTRY_INVALID);
         if (n.raftCutover > 0n || e.dekId !== n.active.raft) raise(n, index);
         else {
           register(n, e.proposer);
@@ -155,6 +178,7 @@ export function applyModel(
         }
       }
     }
+    if (index !== undefined && index > n.recorded) n.recorded = index;
     return { outcome: 'ok', next: n };
   } catch (err) {
     if (err instanceof Halt) return { outcome: err.code, next: m };

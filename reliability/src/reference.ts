@@ -5,7 +5,7 @@ import type { GeneratedLog, LogEntry } from './log-generator.js';
 /** Fixed clock: `created` must not differ between a crashed run and the reference run. */
 export const FIXED_CLOCK = (): Date => new Date(0);
 
-/** 'ok', or the reason code of a halt / rejection ('ERR_…'). */
+/** 'ok', 'already-applied' (a re-delivered entry), or the reason code of a halt / rejection ('ERR_…'). */
 export type Outcome = string;
 
 export function outcomeOf(err: unknown): Outcome {
@@ -43,8 +43,8 @@ export interface Reference {
 
 export async function applyOne(applier: Applier, e: LogEntry): Promise<Outcome> {
   try {
-    await applier.applyEntry(e.entry, e.index);
-    return 'ok';
+    const r = await applier.applyEntry(e.entry, e.index);
+    return r.kind === 'already-applied' ? r.kind : 'ok';
   } catch (err) {
     return outcomeOf(err);
   }

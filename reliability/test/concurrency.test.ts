@@ -58,16 +58,11 @@ describe('concurrency', () => {
 
   it('a second Applier on a store already held by one is refused with ERR_STORE_IN_USE, and allowed once the first closes', async () => {
     const store = await openStore('sqlite', freshDir());
-    const first = new Applier(store, options());
-    let err: unknown;
-    try {
-      new Applier(store, options());
-    } catch (e) {
-      err = e;
-    }
+    const first = await Applier.open(store, options());
+    const err = await Applier.open(store, options()).catch((e: unknown) => e);
     expect(hasCode(err, ErrorCode.STORE_IN_USE)).toBe(true);
     await first.close();
-    const second = new Applier(store, options());
+    const second = await Applier.open(store, options());
     await second.close();
     await store.close();
   });

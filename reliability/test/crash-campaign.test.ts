@@ -17,6 +17,16 @@ describe.each(ADAPTERS)('crash campaign on %s', (store) => {
     expect(r.ok).toBe(true);
   });
 
+  it("re-delivery: SIGKILL between keyledger's write and the host's ack, then re-deliver from before the last ack: 0 halts, 0 lost", async () => {
+    const r = await runCampaign({ store, kills: 12, powerLoss: false, seed: 404, entries: ENTRIES, workDir: work(), redeliver: true });
+    console.log(describeReport(r));
+    expect(r.problems).toEqual([]);
+    expect(r.redelivered).toBeGreaterThan(12);
+    expect(r.redeliveryHalts).toBe(0);
+    expect(r.lost).toBe(0);
+    expect(r.ok).toBe(true);
+  });
+
   it('power cut after SIGKILL (unsynced writes rolled back): nothing acknowledged is lost', async () => {
     const r = await runCampaign({ store, kills: 8, powerLoss: true, seed: 202, entries: ENTRIES, workDir: work() });
     console.log(describeReport(r));

@@ -1,8 +1,10 @@
 import {
+  APPLIED_KEY,
   REGISTRY_PREFIX,
   STATE_KEY,
   bytesEqual,
   decodeState,
+  encodeAppliedIndex,
   encodeState,
   isKeyledgerError,
   registryEntries,
@@ -13,7 +15,7 @@ import {
   type SidecarWriter,
   type StoreEntry,
 } from '@keyledger/core';
-import { APPLIED_KEY, effectiveAppliedIndex, encodeAppliedIndex, readAppliedRecord } from './applied-index.js';
+import { readAppliedIndex } from './applied-index.js';
 import { CliError } from './cli-error.js';
 
 /** What `export-sidecar` reads from a store: the state and the complete registry. */
@@ -38,8 +40,7 @@ export async function readStoreSidecar(store: RegistryStore, name: string): Prom
       });
     }
   }
-  const record = await readAppliedRecord(store);
-  const appliedIndex = effectiveAppliedIndex(record, state.raftAppliedIndex);
+  const appliedIndex = await readAppliedIndex(store, state.raftAppliedIndex);
   return { state, registry: { appliedIndex, writers } };
 }
 

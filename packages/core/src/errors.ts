@@ -18,19 +18,23 @@ export const ErrorCode = {
   STORE_NOT_FOUND: 'ERR_STORE_NOT_FOUND',
   /** A store was called after its `close()`. The caller's own lifecycle bug: open a new store. */
   STORE_CLOSED: 'ERR_STORE_CLOSED',
-  /** An applier was called after its `close()`. Nothing was applied. */
+  /** `applyEntry`/`applyEntries` called after the applier's `close()` (calls made before `close()` still run, and `close` waits for them). Not a halt: nothing was applied; the host's lifecycle is wrong — open a new applier. */
   APPLIER_CLOSED: 'ERR_APPLIER_CLOSED',
   /** An encryptor was called after its `close()`. Nothing was encrypted. */
   ENCRYPTOR_CLOSED: 'ERR_ENCRYPTOR_CLOSED',
-  /** A caller passed an argument of the wrong type or out of range. Checked before anything is written; nothing changed. */
+  /** A function the host supplied misbehaved: the KEK's `unwrap` resolved to something other than a `Uint8Array`, or `now` threw or returned no valid `Date`. Inside a halt; `cause` holds what the callback threw. Fix the callback; the entry changed nothing. */
+  HOST_CALLBACK: 'ERR_HOST_CALLBACK',
+  /** keyledger broke one of its own invariants (a bug, never the caller's input). Inside a halt; nothing was written. Report it with the message. */
+  INTERNAL: 'ERR_INTERNAL',
+  /** A caller passed an argument of the wrong type or out of range: `applyEntries(null)`, a list item that is not `{ entry: Uint8Array, index?: bigint }`, an index that is not a bigint in 0..2^64-1, an encoder field out of range. Checked before anything is written; nothing changed, and not a halt: fix the call. `position` says which list item, when there is a list. */
   INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
   /** A key given as a registry key does not have the 27-byte registry shape. */
   REGISTRY_KEY_MALFORMED: 'ERR_REGISTRY_KEY_MALFORMED',
   /** A stored registry row is not exactly 12 bytes. It is never treated as missing: the replica's state is damaged. */
   REGISTRY_VALUE_MALFORMED: 'ERR_REGISTRY_VALUE_MALFORMED',
-  /** An entry's bytes do not decode: truncated, a bad length, or trailing bytes. The log is damaged. */
+  /** An entry's bytes do not decode: empty, truncated, a bad length or purpose byte, or trailing bytes. Inside a halt: the log is damaged; restore the entry from a replica's log, never skip it. */
   FSM_WIRE_MALFORMED: 'ERR_FSM_WIRE_MALFORMED',
-  /** An entry decodes but breaks an entry rule (equal storage and raft ids, a batch row naming a foreign DEK, a proposer under another DEK…). Its proposer is broken. */
+  /** An entry decodes but breaks an entry rule: equal storage and raft ids, a batch row naming a foreign DEK, a proposer under another DEK, a rotation without a wrapped DEK, a cutover with one or with the wrong purpose, a raft cutover without a non-zero index. Inside a halt: the proposer is broken; fix it, never skip the entry. */
   ENTRY_INVALID: 'ERR_ENTRY_INVALID',
   /** An entry body's version byte is not 0x01. */
   FSM_WIRE_VERSION: 'ERR_FSM_WIRE_VERSION',
@@ -131,8 +135,11 @@ export function hasCode(err: unknown, code: KeyledgerErrorCode): boolean {
   return false;
 }
 
+/** A halt: the entry was not applied and must not be skipped. `index`/`position` say which entry. */
+export type Halt = KeyledgerError & { readonly code: typeof ErrorCode.ENCRYPTION_APPLY };
+
 /** True when `err` is a halt: the host must stop applying and must not advance its applied index. */
-export function isHalt(err: unknown): boolean {
+export function isHalt(err: unknown): err is Halt {
   return codeOf(err) === ErrorCode.ENCRYPTION_APPLY;
 }
 
@@ -167,6 +174,16 @@ export function halt(reason: unknown, index?: bigint, position?: number): Keyled
     ...(index === undefined ? {} : { index }),
     ...(position === undefined ? {} : { position }),
   });
+}
+
+/** ERR_INVALID_ARGUMENT: the caller passed a bad argument; `position` names the list item when there is a list. */
+export function invalidArgument(message: string, position?: number): KeyledgerError {
+  return new KeyledgerError(ErrorCode.INVALID_ARGUMENT, message, position === undefined ? {} : { position });
+}
+
+/** ERR_ENTRY_INVALID: the entry decodes but breaks an entry rule. */
+export function entryInvalid(message: string): KeyledgerError {
+  return new KeyledgerError(ErrorCode.ENTRY_INVALID, message);
 }
 
 /** Wraps a backend failure as ERR_STORE_IO, keeping the backend's own error as `cause`. */

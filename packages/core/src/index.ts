@@ -1,5 +1,5 @@
 export { ErrorCode, KeyledgerError, hasCode, isHalt, isKeyledgerError, reasonCode } from './errors.js';
-export type { KeyledgerErrorCode, KeyledgerErrorOptions } from './errors.js';
+export type { Halt, KeyledgerErrorCode, KeyledgerErrorOptions } from './errors.js';
 
 export { compareBytes, startsWith, bytesEqual, prefixUpperBound } from './bytes.js';
 
@@ -24,6 +24,7 @@ export type { Bootstrap } from './codec/bootstrap.js';
 export { RotationSubtag, Purpose, encodeRotation, decodeRotation } from './codec/rotation.js';
 export type { Rotation } from './codec/rotation.js';
 export { decodeEntry, encodeEntry, isEncryptionOpcode } from './codec/entry.js';
+export { APPLIED_KEY, encodeAppliedIndex, decodeAppliedIndex } from './codec/applied-index.js';
 export type { Entry } from './codec/entry.js';
 
 export { MAX_KEY_LENGTH } from './store/registry-store.js';
@@ -32,8 +33,9 @@ export { BaseRegistryStore } from './store/base-registry-store.js';
 export { MemoryRegistryStore } from './store/memory-registry-store.js';
 
 export { Applier } from './applier/applier.js';
-export type { ApplierOptions, ApplyResult, IndexedEntry } from './applier/applier-options.js';
-export type { RegistrationEffect } from './applier/apply-registration.js';
+export type { ApplierOptions, IndexedEntry } from './applier/applier-options.js';
+export type { AppliedEvent, ApplyResult, RegistrationApplied } from './applier/apply-result.js';
+export type { RegistrationEffect } from './applier/registration-rule.js';
 export type { BootstrapEffect } from './applier/apply-bootstrap.js';
 export type { RotationEffect } from './applier/apply-rotation.js';
 

@@ -80,7 +80,7 @@ function checkDatabase(db: unknown): LevelDatabase {
  *
  * @example
  * const store = await LevelRegistryStore.open('/var/lib/app/keyledger');
- * const applier = new Applier(store);
+ * const applier = await Applier.open(store);
  */
 export class LevelRegistryStore extends BaseRegistryStore {
   readonly kind = 'level';

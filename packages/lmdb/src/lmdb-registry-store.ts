@@ -82,7 +82,7 @@ function inWriteTxn(root: LmdbRootDatabase): boolean {
  *
  * @example
  * const store = await LmdbRegistryStore.open('/var/lib/app/keyledger');
- * const applier = new Applier(store);
+ * const applier = await Applier.open(store);
  */
 export class LmdbRegistryStore extends BaseRegistryStore {
   readonly kind = 'lmdb';

@@ -92,7 +92,7 @@ function configure(db: SqliteDatabase): void {
  *
  * @example
  * const store = await SqliteRegistryStore.open('/var/lib/app/keyledger.db');
- * const applier = new Applier(store);
+ * const applier = await Applier.open(store);
  */
 export class SqliteRegistryStore extends BaseRegistryStore {
   readonly kind = 'sqlite';

@@ -1,9 +1,10 @@
 /**
- * pnpm test:crash [--kills N] [--stores lmdb,level,sqlite] [--powerloss] [--controls]
+ * pnpm test:crash [--kills N] [--stores lmdb,level,sqlite] [--powerloss] [--redeliver] [--controls]
  *                 [--seed S] [--entries N] [--work DIR] [--json FILE]
  *
  * Runs the SIGKILL campaign (and with --powerloss the power-cut campaign) on each store; with
- * --controls, runs the power-cut campaign against the deliberately misconfigured stores, which
+ * --redeliver, kills between keyledger's write and the host's ack and re-delivers from before the
+ * last ack (every re-delivered entry must answer already-applied); with --controls, runs the power-cut campaign against the deliberately misconfigured stores, which
  * must lose acknowledged entries. Exits non-zero when any real adapter fails, or any control passes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,7 @@ for (const store of stores) {
     workDir: work,
     stopOnLoss: controls,
     killOnAck: controls,
+    redeliver: flag('redeliver'),
     progress: (line) => console.log(line),
   });
   reports.push(r);

@@ -29,7 +29,10 @@ function shownUri(uri: StoreUri): string {
 /** "inserted ×2, advanced" from the applier's results, in order of first appearance. */
 function tally(results: readonly ApplyResult[]): string {
   const counts = new Map<string, number>();
-  for (const r of results) counts.set(r.effect, (counts.get(r.effect) ?? 0) + 1);
+  for (const r of results) {
+    const effect = r.kind === 'already-applied' ? r.kind : r.effect;
+    counts.set(effect, (counts.get(effect) ?? 0) + 1);
+  }
   return [...counts].map(([effect, n]) => (n > 1 ? `${effect} ×${n}` : effect)).join(', ');
 }
 

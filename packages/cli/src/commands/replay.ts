@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { Applier } from '@keyledger/core';
-import { effectiveAppliedIndex, readAppliedRecord } from '../applied-index.js';
 import { positiveInt } from '../arguments.js';
 import { ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
@@ -147,7 +146,6 @@ export async function runReplay(logPath: string, options: ReplayOptions): Promis
     let result: Result;
     try {
       result = await withStore(uri, {}, async (store) => {
-        const resumeAfter = await readAppliedRecord(store);
         const applier = await Applier.open(store, {
           ...(kek ? { kek } : {}),
           now: () => clock ?? new Date(),
@@ -159,10 +157,10 @@ export async function runReplay(logPath: string, options: ReplayOptions): Promis
           const progress = options.json
             ? undefined
             : createProgress(stderr, 'replay', records, { unit: 'entries', intervalMs: options.progressInterval });
-          const stateIndex = applier.state.raftAppliedIndex;
           const outcome = await applyLog(applier, log, {
             groupSize: options.groupSize,
-            resumeAfter: effectiveAppliedIndex(resumeAfter, stateIndex),
+            // The applier's applied index: the state's raft_applied_index or the applied-index record.
+            resumeAfter: applier.appliedIndex,
             progress,
             interrupted: interrupt.requested,
             setClock: (time) => {
@@ -170,7 +168,7 @@ export async function runReplay(logPath: string, options: ReplayOptions): Promis
             },
           });
           // Raised by bootstrap and rotation entries only; there is no index before a bootstrap.
-          const appliedIndex = applier.state.keys.size > 0 ? applier.state.raftAppliedIndex : undefined;
+          const appliedIndex = applier.state.keys.size > 0 ? applier.appliedIndex : undefined;
           return { ...outcome, records, appliedIndex };
         } finally {
           await applier.close();

@@ -6,7 +6,7 @@ export interface ApplierOptions {
    * Without it, registrations apply and bootstrap/rotation halt with ERR_KEK_NOT_CONFIGURED.
    */
   kek?: KekUnwrapper;
-  /** Clock for a key's `created` time. Inject a fixed clock where state bytes must be reproducible. */
+  /** Clock for a key's `created` time. Inject a fixed clock where state bytes must be reproducible. If it throws or returns no valid Date, the entry halts with ERR_HOST_CALLBACK. */
   now?: () => Date;
   /**
    * Called when the raft envelope key takes effect: on a fresh cutover, on a replay of an
@@ -17,16 +17,14 @@ export interface ApplierOptions {
   onRaftKeyInstalled?: (cutoverIndex: bigint, dekId: number) => void | Promise<void>;
 }
 
-/** What an applied entry did. */
-export interface ApplyResult {
-  kind: 'registration' | 'bootstrap' | 'rotation';
-  /** 'inserted' | 'replayed' | 'advanced' for registrations; see each entry kind for the others. */
-  effect: string;
-}
-
 /** One entry of a group commit. */
 export interface IndexedEntry {
   entry: Uint8Array;
-  /** The entry's raft index; needed for envelope cutovers and to raise the applied index. */
+  /**
+   * The entry's raft index, a bigint in 1..2^64-1. Pass it: an entry at or below the applied
+   * index is recognised as re-delivered and resolves `already-applied` (Raft re-delivers after a
+   * crash between keyledger's write and the host's own bookkeeping). Without it the entry gets no
+   * such protection, and an envelope cutover needs it. `0n` counts as no index for that check.
+   */
   index?: bigint;
 }

@@ -1,48 +1,59 @@
-import { decodeEntry } from '../codec/entry.js';
+import { APPLIED_KEY, decodeAppliedIndex } from '../codec/applied-index.js';
 import { Keystore } from '../crypto/keystore.js';
 import { ErrorCode, KeyledgerError, halt, hasCode, isKeyledgerError } from '../errors.js';
 import { STATE_KEY, decodeState, emptyState, type EncryptionState } from '../state/encryption-state.js';
 import type { RegistryStore } from '../store/registry-store.js';
-import { applyBootstrap } from './apply-bootstrap.js';
-import {
-  applyRegistration,
-  applyRegistrationEntry,
-  isWellFormedRegistration,
-  registrationKey,
-  registrationRowId,
-  type RegistrationEffect,
-} from './apply-registration.js';
-import { applyRotation } from './apply-rotation.js';
-import { EntryTxn, GroupTxn, OneRowTxn, type RowId } from './apply-txn.js';
-import type { ApplierOptions, ApplyResult, IndexedEntry } from './applier-options.js';
+import type { ApplierOptions, IndexedEntry } from './applier-options.js';
+import { applyGroup, groupPuts, type GroupItem, type GroupOutcome } from './apply-group.js';
+import type { AppliedEvent, ApplyResult } from './apply-result.js';
+import { checkEntries, checkEntry } from './arguments.js';
+import { PendingCalls, type PendingCall } from './pending-calls.js';
+import { checkStore, holdStore, releaseStore } from './store-hold.js';
 
-// Shared through the global symbol registry so that two copies of core in one process still
-// see each other's holds: two appliers on one store would interleave unserialized writes.
-const HELD = Symbol.for('keyledger.heldStores');
-const registry = globalThis as Record<symbol, unknown>;
-registry[HELD] ??= new WeakSet<object>();
-const heldStores = registry[HELD] as WeakSet<object>;
+/** Only `Applier.open` may construct: it is the one place an applier's state is loaded. */
+const OPEN = Symbol('Applier.open');
 
-function checkStore(store: unknown): asserts store is RegistryStore {
-  if (store === null || store === undefined) {
-    throw new KeyledgerError(ErrorCode.NIL_STORE, `Applier needs a RegistryStore, got ${String(store)}`);
+interface Loaded {
+  state: EncryptionState;
+  keystore: Keystore;
+  /** The `!encryption|applied` record (0n when absent). */
+  recorded: bigint;
+}
+
+async function load(store: RegistryStore, options: ApplierOptions): Promise<Loaded> {
+  const raw = await store.get(STATE_KEY);
+  const state = raw === undefined ? emptyState() : decodeState(raw);
+  const rec = await store.get(APPLIED_KEY);
+  const recorded = rec === undefined ? 0n : decodeAppliedIndex(rec);
+  const keystore = new Keystore();
+  const kek = options.kek;
+  if (kek) {
+    for (const [id, key] of state.keys) {
+      let dek: Uint8Array;
+      try {
+        dek = await kek.unwrap(key.wrapped);
+      } catch (err) {
+        keystore.close();
+        if (hasCode(err, ErrorCode.KEK_MISMATCH)) throw err;
+        throw new KeyledgerError(ErrorCode.KEK_MISMATCH, `the KEK cannot unwrap stored DEK ${id}`, { cause: err });
+      }
+      keystore.add(id, dek);
+      dek.fill(0);
+    }
   }
-  const s = store as Partial<Record<keyof RegistryStore, unknown>>;
-  const missing = (['get', 'write', 'scan', 'close'] as const).filter((m) => typeof s[m] !== 'function');
-  if (typeof store !== 'object' || typeof s.kind !== 'string' || missing.length > 0) {
-    throw new KeyledgerError(
-      ErrorCode.UNSUPPORTED_STORE,
-      `Applier needs a RegistryStore (kind, get, write, scan, close)${missing.length ? `; missing ${missing.join(', ')}` : ''}: pass an adapter such as SqliteRegistryStore`,
-    );
-  }
+  return { state, keystore, recorded };
 }
 
 /**
  * Applies replicated encryption entries to durable local state (docs/design.md, 'Applier').
  *
- * Applies are serialized: concurrent calls behave as if made one after another in call order.
- * Each call's effects reach the store in one atomic, durable write before its promise resolves;
- * a halted entry changes nothing.
+ * Calls behave as if made one after another in call order, and each resolves once its entries'
+ * effects are durable. Calls made while a write is in flight are coalesced into the next group
+ * and committed with one write: a Raft host that hands entries over without awaiting each one
+ * pays one fsync per group, not per entry, with the same results and halts.
+ *
+ * Pass every entry's raft index: an entry at or below the applied index is a re-delivery and
+ * resolves `{ kind: 'already-applied' }` without changing anything.
  *
  * @example
  * const applier = await Applier.open(store, { kek: await FileKek.open('kek.bin') });
@@ -51,73 +62,50 @@ function checkStore(store: unknown): asserts store is RegistryStore {
 export class Applier {
   readonly #store: RegistryStore;
   readonly #options: ApplierOptions;
-  readonly #keystore = new Keystore();
-  #state: EncryptionState = emptyState();
-  #loaded: Promise<void> | undefined;
-  /** True once a load has succeeded: applies then skip waiting on `#loaded`. */
-  #isLoaded = false;
-  #tail: Promise<unknown> = Promise.resolve();
-  #closed = false;
+  readonly #keystore: Keystore;
+  #state: EncryptionState;
+  /** The effective applied index: max of the record and the state's raft_applied_index. */
+  #applied: bigint;
+  readonly #pending = new PendingCalls((calls) => this.#commit(calls));
+  readonly #listeners = new Set<(event: AppliedEvent) => void>();
+  #closing: Promise<void> | undefined;
 
-  constructor(store: RegistryStore, options: ApplierOptions = {}) {
-    checkStore(store);
-    if (heldStores.has(store)) {
-      throw new KeyledgerError(ErrorCode.STORE_IN_USE, `this ${store.kind} store is already held by another Applier; close that one first`);
-    }
-    heldStores.add(store);
+  private constructor(token: symbol, store: RegistryStore, options: ApplierOptions, loaded: Loaded) {
+    if (token !== OPEN)
+      throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'construct an applier with `await Applier.open(store, options)`');
     this.#store = store;
     this.#options = options;
-  }
-
-  /** Constructs an applier and loads its state (and keystore, with the KEK) before returning. */
-  static async open(store: RegistryStore, options: ApplierOptions = {}): Promise<Applier> {
-    const applier = new Applier(store, options);
-    try {
-      await applier.ready();
-    } catch (err) {
-      applier.#release();
-      throw err;
-    }
-    return applier;
+    this.#keystore = loaded.keystore;
+    this.#state = loaded.state;
+    // Math.max takes no bigint: the larger of the record and the state's raft_applied_index.
+    this.#applied = loaded.recorded;
+    if (loaded.state.raftAppliedIndex > this.#applied) this.#applied = loaded.state.raftAppliedIndex;
   }
 
   /**
-   * Loads the stored state and rebuilds the keystore with the KEK. Rejects with
-   * ERR_STATE_MALFORMED, ERR_KEK_MISMATCH or ERR_STORE_IO; a failed load is retried by the next call.
+   * Holds the store, loads the stored state and applied index, and rebuilds the keystore with
+   * the KEK. Rejects with ERR_STORE_IN_USE, ERR_STATE_MALFORMED, ERR_KEK_MISMATCH or ERR_STORE_IO,
+   * and then holds nothing: call `open` again to retry.
    */
-  ready(): Promise<void> {
-    this.#loaded ??= this.#load().catch((err: unknown) => {
-      this.#loaded = undefined;
+  static async open(store: RegistryStore, options: ApplierOptions = {}): Promise<Applier> {
+    checkStore(store);
+    holdStore(store);
+    try {
+      return new Applier(OPEN, store, options, await load(store, options));
+    } catch (err) {
+      releaseStore(store);
       throw err;
-    });
-    return this.#loaded;
-  }
-
-  async #load(): Promise<void> {
-    const raw = await this.#store.get(STATE_KEY);
-    const state = raw === undefined ? emptyState() : decodeState(raw);
-    const kek = this.#options.kek;
-    if (kek) {
-      for (const [id, key] of state.keys) {
-        let dek: Uint8Array;
-        try {
-          dek = await kek.unwrap(key.wrapped);
-        } catch (err) {
-          this.#keystore.close();
-          if (hasCode(err, ErrorCode.KEK_MISMATCH)) throw err;
-          throw new KeyledgerError(ErrorCode.KEK_MISMATCH, `the KEK cannot unwrap stored DEK ${id}`, { cause: err });
-        }
-        this.#keystore.add(id, dek);
-        dek.fill(0);
-      }
     }
-    this.#state = state;
-    this.#isLoaded = true;
   }
 
   /** The encryption state as last committed (wrapped DEKs only; never key bytes). */
   get state(): EncryptionState {
     return this.#state;
+  }
+
+  /** The highest raft index applied (durable) or found already applied; `0n` when none. */
+  get appliedIndex(): bigint {
+    return this.#applied;
   }
 
   /** Ids of the DEKs held unwrapped in the keystore. */
@@ -126,180 +114,139 @@ export class Applier {
   }
 
   /**
-   * Applies one entry. Rejects with a halt (`isHalt(err)`) when the entry must not be skipped,
-   * and with ERR_NOT_ENCRYPTION_ENTRY (not a halt) when the opcode belongs to the host.
+   * Calls `listener` synchronously, in log order, for every entry once its effects are durable
+   * (`result`), and for every halt once the entries before it are committed (`halt`). A
+   * listener that throws is ignored. Returns the function that removes it.
+   */
+  onApplied(listener: (event: AppliedEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Applies one entry. Rejects with ERR_INVALID_ARGUMENT for a bad argument (nothing applied),
+   * with a halt (`isHalt(err)`) when the entry must not be skipped, and with
+   * ERR_NOT_ENCRYPTION_ENTRY (not a halt) when the opcode belongs to the host.
    */
   applyEntry(entry: Uint8Array, raftIndex?: bigint): Promise<ApplyResult> {
-    if (isWellFormedRegistration(entry)) return this.#serialize(() => this.#applyOneRegistration(entry, raftIndex));
-    return this.#serialize(() => this.#applyGroup([{ entry, index: raftIndex }], false).then(firstResult));
+    let item: GroupItem;
+    try {
+      item = checkEntry(entry, raftIndex);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#enqueue([item], false).then((results) => results[0]!);
   }
 
   /**
-   * Applies many entries with one durable write (group commit). Later entries see earlier
-   * ones' effects. On a halt the entries before it are committed, the halted one and those
-   * after it are not, and the error's `position` (and `index`, when given) says which halted.
+   * Applies many entries with one durable write (group commit). Later entries see earlier ones'
+   * effects. Every item is checked first: a bad one rejects the call with ERR_INVALID_ARGUMENT
+   * and its `position`, and nothing of the call is applied. On a halt the entries before it are
+   * committed, the halted one and those after it are not, and the error's `position` (and
+   * `index`, when given) says which halted.
    */
   applyEntries(entries: Iterable<IndexedEntry>): Promise<ApplyResult[]> {
-    const items = [...entries];
-    return this.#serialize(() => this.#applyGroup(items, true));
-  }
-
-  /** Releases the store for another Applier and zero-fills the keystore. Does not close the store. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#tail.catch(() => undefined);
-    this.#release();
-  }
-
-  #release(): void {
-    this.#keystore.close();
-    heldStores.delete(this.#store);
-  }
-
-  #serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(() => {
-      if (this.#closed) throw halt(new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, 'applier is closed'));
-      return task();
-    });
-    this.#tail = run.catch(() => undefined);
-    return run;
+    let items: GroupItem[];
+    try {
+      items = checkEntries(entries);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#enqueue(items, true);
   }
 
   /**
-   * `applyEntry` of a well-formed registration: what `#applyGroup` does for a group of one, without
-   * the group's bookkeeping (its maps, its prefetch arrays, its keystore of staged DEKs). A
-   * registration changes no state and stages no DEK; its one put is written alone or not at all.
+   * Lets every call made before it finish, then releases the store for another Applier and
+   * zero-fills the keystore. Calls made after it reject with ERR_APPLIER_CLOSED. Does not close the store.
    */
-  async #applyOneRegistration(entry: Uint8Array, index: bigint | undefined): Promise<ApplyResult> {
-    if (!this.#isLoaded) {
-      try {
-        await this.ready();
-      } catch (err) {
-        throw halt(err, index);
-      }
+  close(): Promise<void> {
+    this.#closing ??= this.#pending.idle().then(() => {
+      this.#keystore.close();
+      releaseStore(this.#store);
+    });
+    return this.#closing;
+  }
+
+  #enqueue(items: GroupItem[], grouped: boolean): Promise<ApplyResult[]> {
+    if (this.#closing !== undefined) {
+      return Promise.reject(new KeyledgerError(ErrorCode.APPLIER_CLOSED, 'the applier is closed: open a new one with Applier.open'));
     }
-    const key = registrationKey(entry);
-    let txn: OneRowTxn;
-    let effect: RegistrationEffect;
+    return this.#pending.add(items, grouped);
+  }
+
+  /**
+   * Applies the coalesced calls as one group and settles them: the calls before the first stop
+   * resolve, the stopped one rejects, and the calls after it go back to the queue, to be applied
+   * next exactly as if they had been made one by one.
+   */
+  async #commit(calls: PendingCall[]): Promise<PendingCall[]> {
+    const items = calls.flatMap((c) => c.items);
+    const base = { store: this.#store, state: this.#state, keystore: this.#keystore, options: this.#options, applied: this.#applied };
+    let outcome: GroupOutcome | undefined;
     try {
-      txn = new OneRowTxn(await this.#store.get(key));
-      const applied = applyRegistrationEntry(txn, entry, registrationRowId(entry), key);
-      effect = typeof applied === 'string' ? applied : await applied;
-      if (txn.staged !== undefined) await this.#store.write([txn.staged]);
+      outcome = await applyGroup(base, items);
+      const puts = groupPuts(outcome, base.applied);
+      if (puts.length > 0) await this.#store.write(puts);
     } catch (err) {
-      throw halt(err, index);
+      // Nothing in the group reached the store: the first call is where the host resumes, and
+      // the others are retried as they would have been after it.
+      outcome?.txn.keyAdds.close();
+      const first = calls[0]!;
+      first.reject(this.#halted(err, first.items[0]?.index, first.grouped ? 0 : undefined));
+      return calls.slice(1);
     }
-    return { kind: 'registration', effect };
+    for (const id of outcome.txn.keyAdds.ids()) this.#keystore.add(id, outcome.txn.keyAdds.get(id)!);
+    outcome.txn.keyAdds.close();
+    this.#state = outcome.txn.state;
+    this.#applied = outcome.applied;
+    return this.#settle(calls, outcome);
   }
 
-  async #applyGroup(items: readonly IndexedEntry[], grouped: boolean): Promise<ApplyResult[]> {
-    const at = (i: number) => (grouped ? i : undefined);
-    if (!this.#isLoaded) {
+  #settle(calls: PendingCall[], outcome: GroupOutcome): PendingCall[] {
+    let offset = 0;
+    for (let k = 0; k < calls.length; k++) {
+      const call = calls[k]!;
+      const end = offset + call.items.length;
+      const stopped = outcome.stopAt < end;
+      const upTo = stopped ? outcome.stopAt : end;
+      for (let i = offset; i < upTo; i++) this.#emit({ index: call.items[i - offset]!.index, result: outcome.results[i]! });
+      if (!stopped) {
+        call.resolve(outcome.results.slice(offset, end));
+        offset = end;
+        continue;
+      }
+      const position = outcome.stopAt - offset;
+      const item = call.items[position]!;
+      const err = this.#stopError(outcome.stop, item.index, call.grouped ? position : undefined);
+      call.reject(err);
+      return calls.slice(k + 1);
+    }
+    return [];
+  }
+
+  #stopError(stop: unknown, index: bigint | undefined, position: number | undefined): KeyledgerError {
+    if (isKeyledgerError(stop) && stop.code === ErrorCode.NOT_ENCRYPTION_ENTRY) {
+      return new KeyledgerError(ErrorCode.NOT_ENCRYPTION_ENTRY, stop.message, {
+        ...(index === undefined ? {} : { index }),
+        ...(position === undefined ? {} : { position }),
+      });
+    }
+    return this.#halted(stop, index, position);
+  }
+
+  #halted(reason: unknown, index: bigint | undefined, position: number | undefined): KeyledgerError {
+    const err = halt(reason, index, position);
+    this.#emit({ index, halt: err });
+    return err;
+  }
+
+  #emit(event: AppliedEvent): void {
+    for (const listener of this.#listeners) {
       try {
-        await this.ready();
-      } catch (err) {
-        throw halt(err, items[0]?.index, at(0));
+        listener(event);
+      } catch {
+        // A listener never affects applying.
       }
-    }
-    const group = new GroupTxn(this.#store, this.#state);
-    const plan = planRegistrations(items);
-    try {
-      await group.prefetch(plan.prefetchKeys, plan.prefetchIds);
-    } catch (err) {
-      throw halt(err, items[0]?.index, at(0));
-    }
-    const results: ApplyResult[] = [];
-    let stop: unknown;
-    for (let i = 0; i < items.length; i++) {
-      const { entry, index } = items[i]!;
-      const key = plan.keys[i];
-      if (key !== undefined) {
-        // A well-formed registration touches one row and stages at most one put, as its last
-        // step: it needs no per-entry staging to change nothing when it halts.
-        try {
-          const effect = applyRegistrationEntry(group, entry, plan.ids[i]!, key);
-          results.push({ kind: 'registration', effect: typeof effect === 'string' ? effect : await effect });
-          continue;
-        } catch (err) {
-          stop = halt(err, index, at(i));
-          break;
-        }
-      }
-      const txn = new EntryTxn(group, this.#keystore);
-      try {
-        results.push(await this.#dispatch(txn, entry, index));
-        group.merge(txn);
-      } catch (err) {
-        txn.discard();
-        stop =
-          hasCode(err, ErrorCode.NOT_ENCRYPTION_ENTRY) && isKeyledgerError(err)
-            ? new KeyledgerError(ErrorCode.NOT_ENCRYPTION_ENTRY, err.message, {
-                ...(index === undefined ? {} : { index }),
-                ...(grouped ? { position: i } : {}),
-              })
-            : halt(err, index, at(i));
-        break;
-      }
-    }
-    if (!group.isEmpty) {
-      try {
-        await this.#store.write(group.puts());
-      } catch (err) {
-        group.keyAdds.close();
-        // Nothing in the group reached the store, so the first entry is where the host resumes.
-        throw halt(err, items[0]?.index, at(0));
-      }
-      for (const id of group.keyAdds.ids()) this.#keystore.add(id, group.keyAdds.get(id)!);
-      this.#state = group.state;
-    }
-    group.keyAdds.close();
-    if (stop !== undefined) throw stop;
-    return results;
-  }
-
-  #dispatch(txn: EntryTxn, entry: Uint8Array, index: bigint | undefined): Promise<ApplyResult> {
-    const decoded = decodeEntry(entry);
-    switch (decoded.kind) {
-      case 'registration':
-        return Promise.resolve(applyRegistration(txn, decoded)).then((effect) => ({ kind: 'registration', effect }));
-      case 'bootstrap':
-        return applyBootstrap(txn, decoded, index, this.#options).then((effect) => ({ kind: 'bootstrap', effect }));
-      case 'rotation':
-        return applyRotation(txn, decoded, index, this.#options).then((effect) => ({ kind: 'rotation', effect }));
     }
   }
-}
-
-function firstResult(results: ApplyResult[]): ApplyResult {
-  return results[0]!;
-}
-
-/**
- * The group's well-formed registrations, found from their bytes alone: `keys[i]` and `ids[i]` are
- * entry i's registry key and row id (undefined for any other entry), and `prefetchKeys` /
- * `prefetchIds` list them for one batched read up front. A malformed registration is left to
- * `decodeEntry`, which halts with the precise error when its turn comes.
- */
-function planRegistrations(items: readonly IndexedEntry[]): {
-  keys: (Uint8Array | undefined)[];
-  ids: (number | undefined)[];
-  prefetchKeys: Uint8Array[];
-  prefetchIds: RowId[];
-} {
-  const keys: (Uint8Array | undefined)[] = new Array(items.length);
-  const ids: (number | undefined)[] = new Array(items.length);
-  const prefetchKeys: Uint8Array[] = [];
-  const prefetchIds: RowId[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const entry = items[i]?.entry;
-    if (!isWellFormedRegistration(entry)) continue;
-    const key = registrationKey(entry);
-    const id = registrationRowId(entry);
-    keys[i] = key;
-    ids[i] = id;
-    prefetchKeys.push(key);
-    prefetchIds.push(id);
-  }
-  return { keys, ids, prefetchKeys, prefetchIds };
 }

@@ -1,36 +1,37 @@
 import type { Bootstrap } from '../codec/bootstrap.js';
 import { bytesEqual } from '../bytes.js';
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import { ErrorCode, KeyledgerError, entryInvalid } from '../errors.js';
 import type { ApplierOptions } from './applier-options.js';
 import { applyRegistration } from './apply-registration.js';
+import type { RegistrationApplied } from './apply-result.js';
 import type { EntryTxn } from './apply-txn.js';
-import { unwrapDek } from './unwrap-dek.js';
 import { raiseAppliedIndex, withKey, withState } from './encryption-state-edit.js';
+import { createdAt, unwrapDek } from './host-callbacks.js';
 
 /** 'bootstrapped' on first apply; 'replayed' for an exact replay, which only raises the applied index. */
 export type BootstrapEffect = 'bootstrapped' | 'replayed';
 
 /**
- * Applies a bootstrap (docs/design.md, 'Bootstrap rule'): both DEKs, both active ids, the applied index and every batch
- * registration are staged together and so commit in the entry's one atomic write.
+ * Applies a bootstrap (docs/design.md, 'Bootstrap rule'): both DEKs, both active ids, the
+ * applied index and every batch registration are staged together and so commit in the entry's
+ * one atomic write. `batch` holds the batch rows as registration entry bytes (the plan encoded
+ * them to prefetch their rows).
  */
 export async function applyBootstrap(
   txn: EntryTxn,
   b: Bootstrap,
+  batch: readonly Uint8Array[],
   index: bigint | undefined,
   options: ApplierOptions,
-): Promise<BootstrapEffect> {
+): Promise<{ effect: BootstrapEffect; registrations: RegistrationApplied[] }> {
   const kek = options.kek;
   if (!kek) throw new KeyledgerError(ErrorCode.KEK_NOT_CONFIGURED, 'bootstrap needs a KEK: configure the applier with `kek`');
   if (b.storageDekId === b.raftDekId) {
-    throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `bootstrap names DEK ${b.storageDekId} for both storage and raft`);
+    throw entryInvalid(`bootstrap names DEK ${b.storageDekId} for both storage and raft`);
   }
   for (const [i, r] of b.registrations.entries()) {
     if (r.dekId !== b.storageDekId && r.dekId !== b.raftDekId) {
-      throw new KeyledgerError(
-        ErrorCode.FSM_WIRE_MALFORMED,
-        `bootstrap batch[${i}] names DEK ${r.dekId}, which is neither the storage nor the raft DEK`,
-      );
+      throw entryInvalid(`bootstrap batch[${i}] names DEK ${r.dekId}, which is neither the storage nor the raft DEK`);
     }
   }
   const s = txn.state;
@@ -54,7 +55,7 @@ export async function applyBootstrap(
     // against epochs registered since, so an exact replay only raises the applied index.
     const next = raiseAppliedIndex(s, index);
     if (next !== s) txn.setState(next);
-    return 'replayed';
+    return { effect: 'replayed', registrations: [] };
   }
   const storageDek = await unwrapDek(kek, b.storageDekId, b.storageWrapped);
   let raftDek: Uint8Array | undefined;
@@ -68,11 +69,11 @@ export async function applyBootstrap(
     storageDek.fill(0);
     raftDek?.fill(0);
   }
-  const created = (options.now?.() ?? new Date()).toISOString();
+  const created = createdAt(options);
   let next = withKey(s, b.storageDekId, { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: 0 });
   next = withKey(next, b.raftDekId, { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: 0 });
   next = raiseAppliedIndex(withState(next, { active: { storage: b.storageDekId, raft: b.raftDekId } }), index);
   txn.setState(next);
-  for (const reg of b.registrations) await applyRegistration(txn, reg);
-  return 'bootstrapped';
+  const registrations = batch.map((reg) => applyRegistration(txn, reg));
+  return { effect: 'bootstrapped', registrations };
 }

@@ -1,12 +1,13 @@
 import { Purpose, RotationSubtag, type Rotation } from '../codec/rotation.js';
 import { bytesEqual } from '../bytes.js';
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import { ErrorCode, KeyledgerError, entryInvalid } from '../errors.js';
 import type { KeyPurpose } from '../state/encryption-state.js';
 import type { ApplierOptions } from './applier-options.js';
 import { applyRegistration } from './apply-registration.js';
+import type { RegistrationApplied } from './apply-result.js';
 import type { EntryTxn } from './apply-txn.js';
 import { raiseAppliedIndex, withKey, withState } from './encryption-state-edit.js';
-import { unwrapDek } from './unwrap-dek.js';
+import { createdAt, unwrapDek } from './host-callbacks.js';
 
 /**
  * - rotate DEK: 'rotated', or 'replayed' when the same wrapped DEK is already held
@@ -19,17 +20,33 @@ function purposeName(p: Purpose): KeyPurpose {
   return p === Purpose.STORAGE ? 'storage' : 'raft';
 }
 
-function malformed(msg: string): KeyledgerError {
-  return new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, msg);
+type Applied = { effect: RotationEffect; registrations: RegistrationApplied[] };
+
+/** One rotation being applied: its transaction, the entry, its proposer as entry bytes, its index. */
+interface RotationCall {
+  txn: EntryTxn;
+  rot: Rotation;
+  proposer: Uint8Array;
+  index: bigint | undefined;
+  options: ApplierOptions;
 }
 
-/** Applies a rotation entry (docs/design.md, 'Rotation rule'): a DEK rotation or one of the two envelope cutovers. */
+/** An effect that applied no registration: replays and stale or repeated cutovers. */
+function only(effect: RotationEffect): Applied {
+  return { effect, registrations: [] };
+}
+
+/**
+ * Applies a rotation entry (docs/design.md, 'Rotation rule'): a DEK rotation or one of the two
+ * envelope cutovers. `proposer` is the proposer's registration as entry bytes.
+ */
 export async function applyRotation(
   txn: EntryTxn,
   rot: Rotation,
+  proposer: Uint8Array,
   index: bigint | undefined,
   options: ApplierOptions,
-): Promise<RotationEffect> {
+): Promise<Applied> {
   const kek = options.kek;
   if (!kek) throw new KeyledgerError(ErrorCode.KEK_NOT_CONFIGURED, 'rotation needs a KEK: configure the applier with `kek`');
   const s = txn.state;
@@ -37,15 +54,16 @@ export async function applyRotation(
     throw new KeyledgerError(ErrorCode.NOT_BOOTSTRAPPED, 'rotation before bootstrap: apply the bootstrap entry first');
   }
   if (rot.proposer.dekId !== rot.dekId) {
-    throw malformed(`rotation names DEK ${rot.dekId} but its proposer registers under DEK ${rot.proposer.dekId}`);
+    throw entryInvalid(`rotation names DEK ${rot.dekId} but its proposer registers under DEK ${rot.proposer.dekId}`);
   }
+  const call = { txn, rot, proposer, index, options };
   switch (rot.subtag) {
     case RotationSubtag.ROTATE_DEK:
-      return rotateDek(txn, rot, index, options);
+      return rotateDek(call);
     case RotationSubtag.ENABLE_STORAGE_ENVELOPE:
-      return enableStorageEnvelope(txn, rot, index);
+      return enableStorageEnvelope(call);
     case RotationSubtag.ENABLE_RAFT_ENVELOPE:
-      return enableRaftEnvelope(txn, rot, index, options);
+      return enableRaftEnvelope(call);
   }
 }
 
@@ -54,8 +72,8 @@ function raiseOnly(txn: EntryTxn, index: bigint | undefined): void {
   if (next !== txn.state) txn.setState(next);
 }
 
-async function rotateDek(txn: EntryTxn, rot: Rotation, index: bigint | undefined, options: ApplierOptions): Promise<RotationEffect> {
-  if (rot.wrapped.length === 0) throw malformed('a DEK rotation must carry a wrapped DEK');
+async function rotateDek({ txn, rot, proposer, index, options }: RotationCall): Promise<Applied> {
+  if (rot.wrapped.length === 0) throw entryInvalid('a DEK rotation must carry a wrapped DEK');
   const purpose = purposeName(rot.purpose);
   const s = txn.state;
   const held = s.keys.get(rot.dekId);
@@ -66,7 +84,7 @@ async function rotateDek(txn: EntryTxn, rot: Rotation, index: bigint | undefined
     // A replay of an applied rotation. Re-activating it could bring back a retired key, and
     // re-registering its proposer could read as a rollback, so it only raises the index.
     raiseOnly(txn, index);
-    return 'replayed';
+    return only('replayed');
   }
   const dek = await unwrapDek(options.kek!, rot.dekId, rot.wrapped);
   try {
@@ -74,64 +92,59 @@ async function rotateDek(txn: EntryTxn, rot: Rotation, index: bigint | undefined
   } finally {
     dek.fill(0);
   }
-  const created = (options.now?.() ?? new Date()).toISOString();
+  const created = createdAt(options);
   let next = withKey(s, rot.dekId, { purpose, wrapped: rot.wrapped, created, localEpoch: 0 });
   next = withState(next, { active: { ...next.active, [purpose]: rot.dekId } });
   txn.setState(raiseAppliedIndex(next, index));
-  await applyRegistration(txn, rot.proposer);
+  const registrations = [applyRegistration(txn, proposer)];
   if (purpose === 'raft' && s.raftEnvelopeCutoverIndex > 0n) {
     // Once the raft envelope is on, a new raft key takes effect at this entry.
     await options.onRaftKeyInstalled?.(index ?? s.raftEnvelopeCutoverIndex, rot.dekId);
   }
-  return 'rotated';
+  return { effect: 'rotated', registrations };
 }
 
 function checkCutoverShape(rot: Rotation, purpose: Purpose): void {
   if (rot.purpose !== purpose) {
-    throw malformed(
+    throw entryInvalid(
       `an ${purposeName(purpose)} envelope cutover must have purpose ${purposeName(purpose)}, got ${purposeName(rot.purpose)}`,
     );
   }
-  if (rot.wrapped.length !== 0) throw malformed('an envelope cutover carries no wrapped DEK');
+  if (rot.wrapped.length !== 0) throw entryInvalid('an envelope cutover carries no wrapped DEK');
 }
 
-async function enableStorageEnvelope(txn: EntryTxn, rot: Rotation, index: bigint | undefined): Promise<RotationEffect> {
+async function enableStorageEnvelope({ txn, rot, proposer, index }: RotationCall): Promise<Applied> {
   checkCutoverShape(rot, Purpose.STORAGE);
   const s = txn.state;
   if (rot.dekId !== s.active.storage) {
     raiseOnly(txn, index);
-    return 'stale';
+    return only('stale');
   }
   if (s.storageEnvelopeActive) {
     raiseOnly(txn, index);
-    return 'already-enabled';
+    return only('already-enabled');
   }
-  await applyRegistration(txn, rot.proposer);
+  const registrations = [applyRegistration(txn, proposer)];
   const cutover = index ?? 0n;
   txn.setState(raiseAppliedIndex(withState(txn.state, { storageEnvelopeActive: true, storageEnvelopeCutoverIndex: cutover }), index));
-  return 'enabled';
+  return { effect: 'enabled', registrations };
 }
 
-async function enableRaftEnvelope(
-  txn: EntryTxn,
-  rot: Rotation,
-  index: bigint | undefined,
-  options: ApplierOptions,
-): Promise<RotationEffect> {
+async function enableRaftEnvelope({ txn, rot, proposer, index, options }: RotationCall): Promise<Applied> {
   checkCutoverShape(rot, Purpose.RAFT);
-  if (index === undefined || index === 0n) throw malformed('a raft envelope cutover needs a non-zero raft index');
+  if (index === undefined || index === 0n) throw entryInvalid('a raft envelope cutover needs a non-zero raft index');
   const s = txn.state;
   if (s.raftEnvelopeCutoverIndex > 0n) {
     raiseOnly(txn, index);
     await options.onRaftKeyInstalled?.(s.raftEnvelopeCutoverIndex, s.active.raft);
-    return 'already-enabled';
+    return only('already-enabled');
   }
   if (rot.dekId !== s.active.raft) {
     raiseOnly(txn, index);
-    return 'stale';
+    return only('stale');
   }
-  await applyRegistration(txn, rot.proposer);
+  const registrations = [applyRegistration(txn, proposer)];
   txn.setState(raiseAppliedIndex(withState(txn.state, { raftEnvelopeCutoverIndex: index }), index));
   await options.onRaftKeyInstalled?.(index, rot.dekId);
-  return 'enabled';
+  return { effect: 'enabled', registrations };
 }

@@ -5,6 +5,7 @@ import {
   writeRegistrationTuple,
   type Registration,
 } from './registration.js';
+import { invalidArgument } from '../errors.js';
 import { Opcode, WireReader, WireWriter, checkBytes, checkU32, malformed } from './wire.js';
 
 /**
@@ -38,7 +39,7 @@ export function encodeBootstrap(b: Bootstrap): Uint8Array {
   const storageWrapped = checkBytes('storage wrapped', b.storageWrapped);
   const raftWrapped = checkBytes('raft wrapped', b.raftWrapped);
   if (!Array.isArray(b.registrations) || b.registrations.length > MAX_BOOTSTRAP_BATCH) {
-    throw malformed(`bootstrap batch must be an array of at most ${MAX_BOOTSTRAP_BATCH} registrations`);
+    throw invalidArgument(`bootstrap batch must be an array of at most ${MAX_BOOTSTRAP_BATCH} registrations`);
   }
   const regs = b.registrations.map(checkRegistration);
   const size = 2 + 8 + storageWrapped.length + 8 + raftWrapped.length + 4 + regs.length * REGISTRATION_TUPLE_LENGTH;

@@ -1,4 +1,6 @@
-import { Opcode, WireReader, WireWriter, checkU16, checkU32, checkU64, malformed } from './wire.js';
+import { readU16BE, readU32BE } from '../bytes.js';
+import { registryKeyAt, registrySlotAt } from './registry-key.js';
+import { Opcode, WIRE_VERSION, WireReader, WireWriter, checkU16, checkU32, checkU64, malformed } from './wire.js';
 
 /**
  * Registration entry (opcode 0x03), 16 bytes in all; the body is exactly 15 bytes:
@@ -55,4 +57,44 @@ export function decodeRegistration(entry: Uint8Array): Registration {
   const reg = readRegistrationTuple(r, 'registration');
   r.end();
   return reg;
+}
+
+// Byte-level accessors over a whole registration entry, from the table above. The applier reads
+// registrations straight from their bytes; test/codec/registration.test.ts pins these to the codec.
+export const REGISTRATION_LENGTH = 1 + REGISTRATION_BODY_LENGTH;
+const DEK_AT = 2;
+/** Where full_node_id starts. */
+export const REGISTRATION_NODE_AT = 6;
+/** node_id16 is the low 16 bits of full_node_id: its last two bytes. */
+const SLOT_AT = 12;
+const EPOCH_AT = 14;
+
+/**
+ * True for exactly the entries `decodeRegistration` accepts: a Uint8Array of 16 bytes with
+ * opcode 0x03 and version 0x01 (any 16 such bytes are a valid registration).
+ */
+export function isWellFormedRegistration(entry: unknown): entry is Uint8Array {
+  return (
+    entry instanceof Uint8Array && entry.length === REGISTRATION_LENGTH && entry[0] === Opcode.REGISTRATION && entry[1] === WIRE_VERSION
+  );
+}
+
+/** The registry key of a well-formed registration: (dek_id, node_id16 of full_node_id). */
+export function registrationKey(entry: Uint8Array): Uint8Array {
+  return registryKeyAt(entry, DEK_AT, SLOT_AT);
+}
+
+/** `registrySlot(registrationKey(entry))`, straight from the entry's bytes. */
+export function registrationSlot(entry: Uint8Array): number {
+  return registrySlotAt(entry, DEK_AT, SLOT_AT);
+}
+
+export function registrationEpoch(entry: Uint8Array): number {
+  return readU16BE(entry, EPOCH_AT);
+}
+
+/** The registration of a well-formed entry, without the reader's checks. */
+export function registrationOf(entry: Uint8Array): Registration {
+  const fullNodeId = (BigInt(readU32BE(entry, REGISTRATION_NODE_AT)) << 32n) | BigInt(readU32BE(entry, REGISTRATION_NODE_AT + 4));
+  return { dekId: readU32BE(entry, DEK_AT), fullNodeId, localEpoch: readU16BE(entry, EPOCH_AT) };
 }

@@ -1,3 +1,4 @@
+import { readU16BE, readU32BE } from '../bytes.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 import { checkU16, checkU32, checkU64 } from './wire.js';
 
@@ -26,7 +27,7 @@ export function nodeId16(fullNodeId: bigint): number {
 }
 
 export function encodeRegistryKey(dekId: number, slot: number): Uint8Array {
-  // An out-of-range field is a caller's error, reported like every encoder's (ERR_FSM_WIRE_MALFORMED);
+  // An out-of-range field is a caller's error, reported like every encoder's (ERR_INVALID_ARGUMENT);
   // ERR_REGISTRY_KEY_MALFORMED is for stored keys that do not decode.
   checkU32('dek_id', dekId);
   checkU16('node_id16', slot);
@@ -43,6 +44,38 @@ export function encodeRegistryKey(dekId: number, slot: number): Uint8Array {
 export function registryKey(dekId: number, fullNodeId: bigint): Uint8Array {
   // Checked, not masked: -1n or 2^64 + 5 would otherwise land silently in slot 0xFFFF or 5.
   return encodeRegistryKey(dekId, nodeId16(checkU64('full_node_id', fullNodeId)));
+}
+
+// Byte-level accessors: the applier works on bytes so a group needs no bigint, DataView or object
+// per entry. test/codec/registry-key.test.ts pins them against encodeRegistryKey.
+const KEY_DEK_AT = 20;
+const KEY_SLOT_AT = 25;
+/** prefix ‖ dek 0 ‖ `|` ‖ slot 0: a key is this with its dek_id and slot copied in. */
+const KEY_TEMPLATE = encodeRegistryKey(0, 0);
+
+/** The registry key whose dek_id is the 4 bytes of `src` at `dekAt` and whose node_id16 is the 2 at `slotAt`. */
+export function registryKeyAt(src: Uint8Array, dekAt: number, slotAt: number): Uint8Array {
+  const key = new Uint8Array(KEY_TEMPLATE);
+  key[KEY_DEK_AT] = src[dekAt]!;
+  key[KEY_DEK_AT + 1] = src[dekAt + 1]!;
+  key[KEY_DEK_AT + 2] = src[dekAt + 2]!;
+  key[KEY_DEK_AT + 3] = src[dekAt + 3]!;
+  key[KEY_SLOT_AT] = src[slotAt]!;
+  key[KEY_SLOT_AT + 1] = src[slotAt + 1]!;
+  return key;
+}
+
+/**
+ * A registry slot as one number, `dek_id × 2^16 + node_id16` (below 2^48, so exact, and cheap
+ * to compute and hash), read from the same bytes as {@link registryKeyAt}.
+ */
+export function registrySlotAt(src: Uint8Array, dekAt: number, slotAt: number): number {
+  return readU32BE(src, dekAt) * 0x10000 + readU16BE(src, slotAt);
+}
+
+/** {@link registrySlotAt} of a registry key. */
+export function registrySlot(key: Uint8Array): number {
+  return registrySlotAt(key, KEY_DEK_AT, KEY_SLOT_AT);
 }
 
 export function isRegistryKey(key: Uint8Array): boolean {

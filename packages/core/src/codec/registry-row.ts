@@ -1,3 +1,4 @@
+import { readU16BE } from '../bytes.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 import { checkU16, checkU64 } from './wire.js';
 
@@ -35,4 +36,33 @@ export function decodeRegistryRow(value: Uint8Array): RegistryRow {
   }
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
   return { fullNodeId: view.getBigUint64(0), firstSeenEpoch: view.getUint16(8), lastSeenEpoch: view.getUint16(10) };
+}
+
+// Byte-level accessors for the applier's registration rule (pinned against the codec above in
+// test/codec/registry-row.test.ts). They assume a row of exactly REGISTRY_ROW_LENGTH bytes.
+const NODE_ID_LENGTH = 8;
+
+/** A row whose full_node_id is the 8 bytes of `node` at `at`. */
+export function registryRowAt(node: Uint8Array, at: number, first: number, last: number): Uint8Array {
+  const row = new Uint8Array(REGISTRY_ROW_LENGTH);
+  for (let i = 0; i < NODE_ID_LENGTH; i++) row[i] = node[at + i]!;
+  row[8] = first >>> 8;
+  row[9] = first & 0xff;
+  row[10] = last >>> 8;
+  row[11] = last & 0xff;
+  return row;
+}
+
+/** True when the row's full_node_id equals the 8 bytes of `node` at `at`. */
+export function rowOwnedBy(row: Uint8Array, node: Uint8Array, at: number): boolean {
+  for (let i = 0; i < NODE_ID_LENGTH; i++) if (row[i] !== node[at + i]) return false;
+  return true;
+}
+
+export function rowFirstEpoch(row: Uint8Array): number {
+  return readU16BE(row, 8);
+}
+
+export function rowLastEpoch(row: Uint8Array): number {
+  return readU16BE(row, 10);
 }

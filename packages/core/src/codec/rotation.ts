@@ -1,4 +1,4 @@
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import { ErrorCode, KeyledgerError, invalidArgument } from '../errors.js';
 import {
   REGISTRATION_TUPLE_LENGTH,
   checkRegistration,
@@ -52,9 +52,18 @@ function checkPurpose(v: number): Purpose {
   return v;
 }
 
+function asArgument<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw invalidArgument((err as Error).message);
+  }
+}
+
 export function encodeRotation(rot: Rotation): Uint8Array {
-  const subtag = checkSubtag(typeof rot.subtag === 'number' ? rot.subtag : NaN);
-  const purpose = checkPurpose(typeof rot.purpose === 'number' ? rot.purpose : NaN);
+  // The same rules as decoding, but a bad value here is the caller's argument, not log damage.
+  const subtag = asArgument(() => checkSubtag(typeof rot.subtag === 'number' ? rot.subtag : NaN));
+  const purpose = asArgument(() => checkPurpose(typeof rot.purpose === 'number' ? rot.purpose : NaN));
   const wrapped = checkBytes('wrapped', rot.wrapped);
   const proposer = checkRegistration(rot.proposer);
   const w = new WireWriter(2 + 1 + 4 + 1 + 4 + wrapped.length + REGISTRATION_TUPLE_LENGTH)

@@ -1,4 +1,4 @@
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import { ErrorCode, KeyledgerError, invalidArgument } from '../errors.js';
 
 /** Every entry body starts with this version byte. */
 export const WIRE_VERSION = 0x01;
@@ -17,13 +17,17 @@ export const U16_MAX = 0xffff;
 export const U32_MAX = 0xffff_ffff;
 export const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
+/** The one constructor of ERR_FSM_WIRE_MALFORMED: bytes that do not decode. */
 export function malformed(what: string): KeyledgerError {
   return new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, what);
 }
 
+// The check* helpers guard the encoders: a value out of range there is the caller's argument,
+// never log damage, so they raise ERR_INVALID_ARGUMENT.
+
 function checkUint(name: string, v: unknown, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
-    throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `${name} must be an integer in 0..${max}`);
+    throw invalidArgument(`${name} must be an integer in 0..${max}`);
   }
   return v;
 }
@@ -38,13 +42,13 @@ export function checkU32(name: string, v: unknown): number {
 
 export function checkU64(name: string, v: unknown): bigint {
   if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) {
-    throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `${name} must be a bigint in 0..2^64-1`);
+    throw invalidArgument(`${name} must be a bigint in 0..2^64-1`);
   }
   return v;
 }
 
 export function checkBytes(name: string, v: unknown): Uint8Array {
-  if (!(v instanceof Uint8Array)) throw new KeyledgerError(ErrorCode.FSM_WIRE_MALFORMED, `${name} must be a Uint8Array`);
+  if (!(v instanceof Uint8Array)) throw invalidArgument(`${name} must be a Uint8Array`);
   return v;
 }
 

@@ -16,6 +16,7 @@ import {
   storedStateIsHeld,
   tampered,
   wrapNewDek,
+  effectOf,
 } from '../support/applier.js';
 import {
   Applier,
@@ -63,7 +64,7 @@ describe('bootstrap', () => {
     const kek = newKek();
     const { store, applier } = await setup(kek);
     const b = await newBootstrap(kek, { registrations: [reg(1, W1, 3), reg(2, W2, 4)] });
-    await expect(applier.applyEntry(encodeBootstrap(b), 42n)).resolves.toEqual({ kind: 'bootstrap', effect: 'bootstrapped' });
+    await expect(applier.applyEntry(encodeBootstrap(b), 42n)).resolves.toMatchObject({ kind: 'bootstrap', effect: 'bootstrapped' });
     expect(store.calls.write).toBe(1);
     expect(applier.keyIds()).toEqual([1, 2]);
     expect(JSON.parse(exportSidecar(applier.state))).toEqual({
@@ -99,7 +100,7 @@ describe('bootstrap', () => {
     await applier.applyEntry(regEntry(1, W1, 9), 11n);
     const before = await observe(store, applier);
     const unwraps = kek.handed.length;
-    await expect(applier.applyEntry(entry, 12n)).resolves.toEqual({ kind: 'bootstrap', effect: 'replayed' });
+    await expect(applier.applyEntry(entry, 12n)).resolves.toMatchObject({ kind: 'bootstrap', effect: 'replayed' });
     await onlyIndexRaised(store, applier, before, 12n, 'replay');
     expect(kek.handed.length).toBe(unwraps);
     expect(await rowOf(store, 1, W1)).toEqual({ fullNodeId: W1, firstSeenEpoch: 1, lastSeenEpoch: 9 });
@@ -133,8 +134,8 @@ describe('bootstrap', () => {
       async (first, kek) => ({ ...first, raftWrapped: await wrapNewDek(kek) }),
       ErrorCode.KEY_CONFLICT,
     ],
-    ['a batch row naming a foreign DEK', async (first) => ({ ...first, registrations: [reg(9, W1, 1)] }), ErrorCode.FSM_WIRE_MALFORMED],
-    ['storage id = raft id', async (first) => ({ ...first, raftDekId: first.storageDekId }), ErrorCode.FSM_WIRE_MALFORMED],
+    ['a batch row naming a foreign DEK', async (first) => ({ ...first, registrations: [reg(9, W1, 1)] }), ErrorCode.ENTRY_INVALID],
+    ['storage id = raft id', async (first) => ({ ...first, raftDekId: first.storageDekId }), ErrorCode.ENTRY_INVALID],
   ];
   it.each(afterBootstrap)('bootstrap › %s halts after a bootstrap and changes nothing', async (_, make, code) => {
     const kek = newKek();
@@ -148,7 +149,7 @@ describe('bootstrap', () => {
     ['a batch row naming a foreign DEK', { registrations: [reg(1, W1, 1), reg(3, W2, 1)] }],
     ['storage id = raft id', { raftDekId: 1, registrations: [] }],
   ];
-  it.each(shapes)('bootstrap › %s halts with ERR_FSM_WIRE_MALFORMED before anything is unwrapped', async (_, patch) => {
+  it.each(shapes)('bootstrap › %s halts with ERR_ENTRY_INVALID before anything is unwrapped', async (_, patch) => {
     const inner = newKek();
     const kek = recordingKek(inner);
     const { store, applier } = await setup(kek);
@@ -157,7 +158,7 @@ describe('bootstrap', () => {
       applier,
       encodeBootstrap(await newBootstrap(inner, patch)),
       1n,
-      ErrorCode.FSM_WIRE_MALFORMED,
+      ErrorCode.ENTRY_INVALID,
       'bad shape',
     );
     expect(kek.handed).toEqual([]);
@@ -232,7 +233,7 @@ describe('bootstrap', () => {
     const entry = encodeBootstrap(await newBootstrap(kek));
     store.plan = { operation: 'write', nth: 1, mode: 'once' };
     await haltsAndChangesNothing(store, applier, entry, 5n, ErrorCode.STORE_IO, 'failing write');
-    await expect(applier.applyEntry(entry, 5n)).resolves.toEqual({ kind: 'bootstrap', effect: 'bootstrapped' });
+    await expect(applier.applyEntry(entry, 5n)).resolves.toMatchObject({ kind: 'bootstrap', effect: 'bootstrapped' });
     expect(applier.keyIds()).toEqual([1, 2]);
   });
 
@@ -243,7 +244,7 @@ describe('bootstrap', () => {
       { entry: encodeBootstrap(await newBootstrap(kek)), index: 1n },
       { entry: regEntry(1, W1, 2), index: 2n },
     ]);
-    expect(results.map((r) => r.effect)).toEqual(['bootstrapped', 'advanced']);
+    expect(results.map(effectOf)).toEqual(['bootstrapped', 'advanced']);
     expect(store.calls.write).toBe(1);
   });
 

@@ -51,16 +51,16 @@ async function fixture(bootstrapped: boolean): Promise<Fixture> {
   let unwraps = 0;
   const store = new MemoryRegistryStore();
   const applier = bootstrapped
-    ? new Applier(store, {
+    ? await Applier.open(store, {
         kek: {
-          unwrap: async (wrapped) => {
+          unwrap: async (wrapped: Uint8Array) => {
             unwraps++;
             return new Uint8Array(createHash('sha256').update(wrapped).digest());
           },
         },
         now: () => new Date(0),
       })
-    : new Applier(store);
+    : await Applier.open(store);
   if (bootstrapped) await applier.applyEntry(BOOTSTRAP, 1n);
   for (const r of SEEDS) await applier.applyEntry(encodeRegistration(r), bootstrapped ? 2n : undefined);
   return { store, applier, unwraps: () => unwraps };
@@ -203,7 +203,7 @@ describe('applier hostile input', () => {
         { numRuns: 100 },
       );
       const fresh = { dekId: 0x0bad_cafe, fullNodeId: 0xdead_beefn, localEpoch: 1 };
-      await expect(f.applier.applyEntry(encodeRegistration(fresh))).resolves.toEqual({ kind: 'registration', effect: 'inserted' });
+      await expect(f.applier.applyEntry(encodeRegistration(fresh))).resolves.toMatchObject({ kind: 'registration', effect: 'inserted' });
     });
   });
 

@@ -108,7 +108,7 @@ describe('open', () => {
     const applier = await Applier.open(store);
     expect(applier.keyIds()).toEqual([]);
     expect(applier.state.active).toEqual({ storage: 3, raft: 2 });
-    await expect(applier.applyEntry(regEntry(3, W1, 5), 14n)).resolves.toEqual({ kind: 'registration', effect: 'advanced' });
+    await expect(applier.applyEntry(regEntry(3, W1, 5), 14n)).resolves.toMatchObject({ kind: 'registration', effect: 'advanced' });
     await applier.close();
   });
 
@@ -118,18 +118,24 @@ describe('open', () => {
     await expect(Applier.open(store, { kek: newKek() })).rejects.toSatisfy((e: unknown) => hasCode(e, ErrorCode.STATE_MALFORMED));
   });
 
-  it('open › a failing read rejects with ERR_STORE_IO; ready() retries and succeeds once the store recovers', async () => {
+  it('open › a failing read rejects with ERR_STORE_IO and holds nothing; open again succeeds once the store recovers', async () => {
     const kek = newKek();
     const store = new FaultyStore(await populated(kek));
     store.plan = { operation: 'get', nth: 1, mode: 'once' };
-    const applier = new Applier(store, { kek });
-    await expect(applier.ready()).rejects.toSatisfy((e: unknown) => hasCode(e, ErrorCode.STORE_IO));
-    await applier.ready();
+    await expect(Applier.open(store, { kek })).rejects.toSatisfy((e: unknown) => hasCode(e, ErrorCode.STORE_IO));
+    const applier = await Applier.open(store, { kek });
     expect(applier.keyIds()).toEqual([1, 2, 3]);
     await applier.close();
   });
 
-  it('open › a lazily constructed applier with the wrong KEK halts its first entry with ERR_KEK_MISMATCH and changes nothing', async () => {
+  it('open › the constructor is not a way in: only Applier.open loads an applier', () => {
+    const Ctor = Applier as unknown as new (...args: unknown[]) => Applier;
+    expect(() => new Ctor(Symbol('open'), new MemoryRegistryStore(), {}, {})).toThrow(
+      expect.objectContaining({ code: ErrorCode.INVALID_ARGUMENT }),
+    );
+  });
+
+  it('open › the wrong KEK is refused with ERR_KEK_MISMATCH before any entry, holds nothing and changes nothing', async () => {
     const kek = newKek();
     const store = await populated(kek);
     const before = await Applier.open(store, { kek }).then(async (a) => {
@@ -137,12 +143,9 @@ describe('open', () => {
       await a.close();
       return o;
     });
-    const wrong = new Applier(store, { kek: newKek() });
-    const err = await wrong.applyEntry(rotateDekEntry(4, Purpose.RAFT, await wrapNewDek(kek), W1, 3), 14n).catch((e: unknown) => e);
-    expect(isHalt(err)).toBe(true);
+    const err = await Applier.open(store, { kek: newKek() }).catch((e: unknown) => e);
     expect(hasCode(err, ErrorCode.KEK_MISMATCH)).toBe(true);
-    expect(wrong.keyIds()).toEqual([]);
-    await wrong.close();
+    expect(isHalt(err)).toBe(false);
     const right = await Applier.open(store, { kek });
     await unchanged(store, right, before, 'after the halted first entry');
     await right.close();

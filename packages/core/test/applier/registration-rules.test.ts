@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
 import { ErrorCode, hasCode, isHalt } from '../../src/errors.js';
 import { MemoryRegistryStore } from '../../src/store/memory-registry-store.js';
-import { W1, W1_TWIN, regEntry, rowOf, withKeyedApplier } from '../support/applier.js';
+import { W1, W1_TWIN, effectOf, regEntry, rowOf, withKeyedApplier } from '../support/applier.js';
 
 // Registration rules that do not depend on the backend, moved here from the conformance suite
 // (which keeps the rule's insert/advance/replay/halt round trip through the backend under test).
@@ -16,7 +16,7 @@ describe('registration rules', () => {
     await withKeyedApplier(store, undefined, async (a) => {
       await a.applyEntry(regEntry(1, W1, 3));
       const writes = store.calls.write;
-      expect((await a.applyEntry(regEntry(1, W1, 3))).effect).toBe('replayed');
+      expect(effectOf(await a.applyEntry(regEntry(1, W1, 3)))).toBe('replayed');
       expect(store.calls.write, 'a replay must not write').toBe(writes);
     });
   });
@@ -57,7 +57,7 @@ describe('registration rules', () => {
         { entry: regEntry(1, W1, 4), index: 2n },
         { entry: regEntry(1, W1, 4), index: 3n },
       ]);
-      expect(results.map((r) => (r as { effect?: string }).effect)).toEqual(['inserted', 'advanced', 'replayed']);
+      expect(results.map(effectOf)).toEqual(['inserted', 'advanced', 'replayed']);
       expect(store.calls.write - writes, 'a group commits with exactly one write').toBe(1);
     });
     expect(await rowOf(store, 1, W1)).toEqual(row(W1, 1, 4));

@@ -24,6 +24,7 @@ import {
   storedStateIsHeld,
   withKeyedApplier,
   wrapNewDek,
+  effectOf,
 } from '../support/applier.js';
 
 // Rotation rules that do not depend on the backend, moved here from the conformance suite
@@ -61,12 +62,12 @@ describe('rotation rules', () => {
     });
   });
 
-  it('rotation › a cutover whose proposer registers under another DEK halts with ERR_FSM_WIRE_MALFORMED and changes nothing', async () => {
+  it('rotation › a cutover whose proposer registers under another DEK halts with ERR_ENTRY_INVALID and changes nothing', async () => {
     await bootstrapped(newKek(), async (a, store) => {
       const storage = cutoverEntry(STORAGE_ENV, 1, W1, 2, { proposer: { dekId: 2, fullNodeId: W1, localEpoch: 2 } });
-      await haltsAndChangesNothing(store, a, storage, 11n, ErrorCode.FSM_WIRE_MALFORMED, 'storage cutover, proposer under 2');
+      await haltsAndChangesNothing(store, a, storage, 11n, ErrorCode.ENTRY_INVALID, 'storage cutover, proposer under 2');
       const raft = cutoverEntry(RAFT_ENV, 2, W1, 2, { proposer: { dekId: 1, fullNodeId: W1, localEpoch: 2 } });
-      await haltsAndChangesNothing(store, a, raft, 11n, ErrorCode.FSM_WIRE_MALFORMED, 'raft cutover, proposer under 1');
+      await haltsAndChangesNothing(store, a, raft, 11n, ErrorCode.ENTRY_INVALID, 'raft cutover, proposer under 1');
     });
   });
 
@@ -89,25 +90,25 @@ describe('rotation rules', () => {
     await bootstrapped(kek, async (a, store) => {
       store.plan = { operation: 'write', nth: store.calls.write + 1, mode: 'once' };
       await haltsAndChangesNothing(store, a, entry, 11n, ErrorCode.STORE_IO, 'rotation over a failing write');
-      expect((await a.applyEntry(entry, 11n)).effect).toBe('rotated');
+      expect(effectOf(await a.applyEntry(entry, 11n))).toBe('rotated');
       expect(a.keyIds()).toEqual([1, 2, 3]);
       await storedStateIsHeld(store, a, 'after the retry');
     });
   });
 
-  it('storage envelope › a wrapped DEK or the raft purpose halts with ERR_FSM_WIRE_MALFORMED and changes nothing', async () => {
+  it('storage envelope › a wrapped DEK or the raft purpose halts with ERR_ENTRY_INVALID and changes nothing', async () => {
     const kek = newKek();
     await bootstrapped(kek, async (a, store) => {
       for (const [what, entry] of [
         ['with a DEK', cutoverEntry(STORAGE_ENV, 1, W1, 2, { wrapped: await wrapNewDek(kek) })],
         ['with the raft purpose', cutoverEntry(STORAGE_ENV, 1, W1, 2, { purpose: Purpose.RAFT })],
       ] as const) {
-        await haltsAndChangesNothing(store, a, entry, 11n, ErrorCode.FSM_WIRE_MALFORMED, `storage cutover ${what}`);
+        await haltsAndChangesNothing(store, a, entry, 11n, ErrorCode.ENTRY_INVALID, `storage cutover ${what}`);
       }
     });
   });
 
-  it('raft envelope › a wrapped DEK, the storage purpose, or a zero or missing raft index halts with ERR_FSM_WIRE_MALFORMED', async () => {
+  it('raft envelope › a wrapped DEK, the storage purpose, or a zero or missing raft index halts with ERR_ENTRY_INVALID', async () => {
     const kek = newKek();
     const calls: string[] = [];
     await bootstrapped(
@@ -119,7 +120,7 @@ describe('rotation rules', () => {
           ['at index 0', cutoverEntry(RAFT_ENV, 2, W1, 2), 0n],
           ['without an index', cutoverEntry(RAFT_ENV, 2, W1, 2), undefined],
         ] as const) {
-          await haltsAndChangesNothing(store, a, entry, index, ErrorCode.FSM_WIRE_MALFORMED, `raft cutover ${what}`);
+          await haltsAndChangesNothing(store, a, entry, index, ErrorCode.ENTRY_INVALID, `raft cutover ${what}`);
         }
       },
       { onRaftKeyInstalled: (cutover, dek) => void calls.push(`${cutover}:${dek}`) },
@@ -142,13 +143,7 @@ describe('rotation rules', () => {
           { entry: cutoverEntry(RAFT_ENV, 2, W3, 2), index: 4n },
           { entry: regEntry(3, W3, 1), index: 5n },
         ]);
-        expect(results.map((r) => (r as { effect?: string }).effect)).toEqual([
-          'bootstrapped',
-          'rotated',
-          'enabled',
-          'enabled',
-          'inserted',
-        ]);
+        expect(results.map(effectOf)).toEqual(['bootstrapped', 'rotated', 'enabled', 'enabled', 'inserted']);
         expect(store.calls.write, 'the group commits with exactly one write').toBe(1);
         const rowsBefore = await scanAll(store, REGISTRY_PREFIX);
         const err = await a

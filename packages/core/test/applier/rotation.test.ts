@@ -19,6 +19,7 @@ import {
   tampered,
   unchanged,
   wrapNewDek,
+  effectOf,
 } from '../support/applier.js';
 import {
   Applier,
@@ -27,6 +28,7 @@ import {
   Purpose,
   RotationSubtag,
   encodeBootstrap,
+  encodeState,
   hasCode,
   isHalt,
   type ApplierOptions,
@@ -89,7 +91,7 @@ describe('rotation', () => {
     const { kek, store, applier } = await setup();
     const wrapped = await wrapNewDek(kek);
     const writes = store.calls.write;
-    await expect(applier.applyEntry(rotateDekEntry(3, Purpose.RAFT, wrapped, W2, 6), 11n)).resolves.toEqual({
+    await expect(applier.applyEntry(rotateDekEntry(3, Purpose.RAFT, wrapped, W2, 6), 11n)).resolves.toMatchObject({
       kind: 'rotation',
       effect: 'rotated',
     });
@@ -103,7 +105,7 @@ describe('rotation', () => {
     await storedStateIsHeld(store, applier, 'after rotation');
   });
 
-  it('rotate DEK › a proposer DEK other than the entry DEK halts with ERR_FSM_WIRE_MALFORMED before anything is unwrapped', async () => {
+  it('rotate DEK › a proposer DEK other than the entry DEK halts with ERR_ENTRY_INVALID before anything is unwrapped', async () => {
     let unwraps = 0;
     const inner = newKek();
     const unwrap = (w: Uint8Array) => {
@@ -117,20 +119,20 @@ describe('rotation', () => {
       applier,
       rotateDekEntry(3, Purpose.STORAGE, await wrapNewDek(inner), W1, 2, 4),
       11n,
-      ErrorCode.FSM_WIRE_MALFORMED,
+      ErrorCode.ENTRY_INVALID,
       'proposer under DEK 4',
     );
     expect(unwraps).toBe(before);
   });
 
-  it('rotate DEK › an empty wrapped DEK halts with ERR_FSM_WIRE_MALFORMED', async () => {
+  it('rotate DEK › an empty wrapped DEK halts with ERR_ENTRY_INVALID', async () => {
     const { store, applier } = await setup();
     await haltsAndChangesNothing(
       store,
       applier,
       rotateDekEntry(3, Purpose.STORAGE, new Uint8Array(0), W1, 2),
       11n,
-      ErrorCode.FSM_WIRE_MALFORMED,
+      ErrorCode.ENTRY_INVALID,
       'no DEK',
     );
   });
@@ -204,7 +206,7 @@ describe('rotation', () => {
     await applier.applyEntry(entry, 11n);
     await applier.applyEntry(rotateDekEntry(4, Purpose.STORAGE, await wrapNewDek(kek), W1, 3), 12n);
     const before = await observe(store, applier);
-    await expect(applier.applyEntry(entry, 13n)).resolves.toEqual({ kind: 'rotation', effect: 'replayed' });
+    await expect(applier.applyEntry(entry, 13n)).resolves.toMatchObject({ kind: 'rotation', effect: 'replayed' });
     await onlyIndexRaised(store, applier, before, 13n, 'replay');
     expect(applier.state.active.storage).toBe(4);
   });
@@ -246,7 +248,10 @@ describe('rotation', () => {
   it('storage envelope › enables with cutover = raft index and registers the proposer in one write', async () => {
     const { store, applier, installed } = await setup();
     const writes = store.calls.write;
-    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W3, 2), 20n)).resolves.toEqual({ kind: 'rotation', effect: 'enabled' });
+    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W3, 2), 20n)).resolves.toMatchObject({
+      kind: 'rotation',
+      effect: 'enabled',
+    });
     expect(store.calls.write - writes).toBe(1);
     expect(applier.state).toMatchObject({
       storageEnvelopeActive: true,
@@ -262,23 +267,19 @@ describe('rotation', () => {
     ['non-empty wrapped', { wrapped: new Uint8Array(60) }],
     ['the raft purpose', { purpose: Purpose.RAFT }],
     ['a proposer under another DEK', { proposer: { dekId: 2, fullNodeId: W1, localEpoch: 2 } }],
-  ] as const)('storage envelope › %s halts with ERR_FSM_WIRE_MALFORMED and changes nothing', async (_, patch) => {
+  ] as const)('storage envelope › %s halts with ERR_ENTRY_INVALID and changes nothing', async (_, patch) => {
     const { store, applier } = await setup();
-    await haltsAndChangesNothing(
-      store,
-      applier,
-      cutoverEntry(STORAGE_ENV, 1, W1, 2, patch),
-      20n,
-      ErrorCode.FSM_WIRE_MALFORMED,
-      'bad cutover',
-    );
+    await haltsAndChangesNothing(store, applier, cutoverEntry(STORAGE_ENV, 1, W1, 2, patch), 20n, ErrorCode.ENTRY_INVALID, 'bad cutover');
   });
 
   it('storage envelope › a stale DEK only raises the applied index (no proposer row)', async () => {
     const { kek, store, applier } = await setup();
     await applier.applyEntry(rotateDekEntry(3, Purpose.STORAGE, await wrapNewDek(kek), W1, 2), 11n);
     const before = await observe(store, applier);
-    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 7), 12n)).resolves.toEqual({ kind: 'rotation', effect: 'stale' });
+    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 7), 12n)).resolves.toMatchObject({
+      kind: 'rotation',
+      effect: 'stale',
+    });
     await onlyIndexRaised(store, applier, before, 12n, 'stale');
     expect(applier.state.storageEnvelopeActive).toBe(false);
   });
@@ -287,7 +288,7 @@ describe('rotation', () => {
     const { store, applier } = await setup();
     await applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W1, 2), 11n);
     const before = await observe(store, applier);
-    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 7), 12n)).resolves.toEqual({
+    await expect(applier.applyEntry(cutoverEntry(STORAGE_ENV, 1, W2, 7), 12n)).resolves.toMatchObject({
       kind: 'rotation',
       effect: 'already-enabled',
     });
@@ -297,7 +298,7 @@ describe('rotation', () => {
 
   it('raft envelope › enables with cutover = raft index, registers the proposer and calls onRaftKeyInstalled(index, dek)', async () => {
     const { store, applier, installed } = await setup();
-    await expect(applier.applyEntry(cutoverEntry(RAFT_ENV, 2, W2, 3), 30n)).resolves.toEqual({ kind: 'rotation', effect: 'enabled' });
+    await expect(applier.applyEntry(cutoverEntry(RAFT_ENV, 2, W2, 3), 30n)).resolves.toMatchObject({ kind: 'rotation', effect: 'enabled' });
     expect(applier.state).toMatchObject({ raftEnvelopeCutoverIndex: 30n, raftAppliedIndex: 30n, storageEnvelopeActive: false });
     expect(installed).toEqual(['30:2']);
     expect(await rowOf(store, 2, W2)).toEqual({ fullNodeId: W2, firstSeenEpoch: 1, lastSeenEpoch: 3 });
@@ -309,16 +310,9 @@ describe('rotation', () => {
     ['non-empty wrapped', { wrapped: new Uint8Array(60) }, 30n],
     ['the storage purpose', { purpose: Purpose.STORAGE }, 30n],
     ['a proposer under another DEK', { proposer: { dekId: 1, fullNodeId: W1, localEpoch: 2 } }, 30n],
-  ] as const)('raft envelope › %s halts with ERR_FSM_WIRE_MALFORMED, changes nothing and calls nothing', async (_, patch, index) => {
+  ] as const)('raft envelope › %s halts with ERR_ENTRY_INVALID, changes nothing and calls nothing', async (_, patch, index) => {
     const { store, applier, installed } = await setup();
-    await haltsAndChangesNothing(
-      store,
-      applier,
-      cutoverEntry(RAFT_ENV, 2, W1, 2, patch),
-      index,
-      ErrorCode.FSM_WIRE_MALFORMED,
-      'bad cutover',
-    );
+    await haltsAndChangesNothing(store, applier, cutoverEntry(RAFT_ENV, 2, W1, 2, patch), index, ErrorCode.ENTRY_INVALID, 'bad cutover');
     expect(installed).toEqual([]);
   });
 
@@ -326,7 +320,7 @@ describe('rotation', () => {
     const { kek, store, applier, installed } = await setup();
     await applier.applyEntry(rotateDekEntry(3, Purpose.RAFT, await wrapNewDek(kek), W1, 2), 11n);
     const before = await observe(store, applier);
-    await expect(applier.applyEntry(cutoverEntry(RAFT_ENV, 2, W1, 2), 12n)).resolves.toEqual({ kind: 'rotation', effect: 'stale' });
+    await expect(applier.applyEntry(cutoverEntry(RAFT_ENV, 2, W1, 2), 12n)).resolves.toMatchObject({ kind: 'rotation', effect: 'stale' });
     await onlyIndexRaised(store, applier, before, 12n, 'stale');
     expect(installed).toEqual([]);
   });
@@ -337,7 +331,7 @@ describe('rotation', () => {
     await applier.applyEntry(cutover, 30n);
     await applier.applyEntry(rotateDekEntry(3, Purpose.RAFT, await wrapNewDek(kek), W1, 3), 31n);
     const before = await observe(store, applier);
-    await expect(applier.applyEntry(cutover, 32n)).resolves.toEqual({ kind: 'rotation', effect: 'already-enabled' });
+    await expect(applier.applyEntry(cutover, 32n)).resolves.toMatchObject({ kind: 'rotation', effect: 'already-enabled' });
     await onlyIndexRaised(store, applier, before, 32n, 'replay');
     expect(installed).toEqual(['30:2', '31:3', '30:3']);
   });
@@ -368,16 +362,21 @@ describe('rotation', () => {
     expect(applier.keyIds()).toEqual([1, 2]);
   });
 
-  it('rotation › the applied index never goes down, whatever the entry', async () => {
+  it('rotation › entries at or below the applied index are already applied: nothing moves back, nothing is enabled late', async () => {
     const { kek, store, applier } = await setup();
     await applier.applyEntry(rotateDekEntry(3, Purpose.STORAGE, await wrapNewDek(kek), W1, 2), 100n);
-    await applier.applyEntry(rotateDekEntry(4, Purpose.RAFT, await wrapNewDek(kek), W1, 2), 50n);
-    await applier.applyEntry(cutoverEntry(STORAGE_ENV, 3, W2, 2), 60n);
-    await applier.applyEntry(cutoverEntry(RAFT_ENV, 4, W2, 2), 70n);
-    await applier.applyEntry(cutoverEntry(RAFT_ENV, 4, W2, 2), 80n);
+    const before = encodeState(applier.state);
+    for (const [entry, index] of [
+      [rotateDekEntry(4, Purpose.RAFT, await wrapNewDek(kek), W1, 2), 50n],
+      [cutoverEntry(STORAGE_ENV, 3, W2, 2), 60n],
+      [cutoverEntry(RAFT_ENV, 2, W2, 2), 70n],
+      [cutoverEntry(RAFT_ENV, 2, W2, 2), 100n],
+    ] as const) {
+      await expect(applier.applyEntry(entry, index)).resolves.toEqual({ kind: 'already-applied', index });
+    }
+    expect(encodeState(applier.state)).toEqual(before);
     expect(applier.state.raftAppliedIndex).toBe(100n);
-    expect(applier.state.storageEnvelopeCutoverIndex).toBe(60n);
-    expect(applier.state.raftEnvelopeCutoverIndex).toBe(70n);
+    expect(applier.appliedIndex).toBe(100n);
     await storedStateIsHeld(store, applier, 'after out-of-order indices');
   });
 
@@ -391,7 +390,7 @@ describe('rotation', () => {
     store.plan = { operation: 'write', nth: store.calls.write + 1, mode: 'once' };
     await haltsAndChangesNothing(store, applier, entry, 11n, ErrorCode.STORE_IO, 'failing write');
     const result = await applier.applyEntry(entry, 11n);
-    expect(['rotated', 'enabled']).toContain(result.effect);
+    expect(['rotated', 'enabled']).toContain(effectOf(result));
     await storedStateIsHeld(store, applier, 'after the retry');
     // The callback ran for the failed attempt too: it runs before the write, so it must be idempotent.
     expect(installed).toEqual(_ === 'enable raft envelope' ? ['11:2', '11:2'] : []);

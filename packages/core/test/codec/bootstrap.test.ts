@@ -224,13 +224,13 @@ describe('bootstrap codec', () => {
   describe('encode checks', () => {
     it('refuses more than 16384 registrations', () => {
       const reg = { dekId: 1, fullNodeId: 1n, localEpoch: 1 };
-      expectCode(() => encodeBootstrap({ ...EMPTY, registrations: new Array(16385).fill(reg) }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeBootstrap({ ...EMPTY, registrations: new Array(16385).fill(reg) }), ErrorCode.INVALID_ARGUMENT);
       expect(encodeBootstrap({ ...EMPTY, registrations: new Array(16384).fill(reg) }).length).toBe(22 + 16384 * 14);
     });
 
     it.each([-1, 2 ** 32, 1.5, Number.NaN])('rejects storage and raft dek ids %s', (v) => {
-      expectCode(() => encodeBootstrap({ ...BOOT, storageDekId: v }), ErrorCode.FSM_WIRE_MALFORMED);
-      expectCode(() => encodeBootstrap({ ...BOOT, raftDekId: v }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeBootstrap({ ...BOOT, storageDekId: v }), ErrorCode.INVALID_ARGUMENT);
+      expectCode(() => encodeBootstrap({ ...BOOT, raftDekId: v }), ErrorCode.INVALID_ARGUMENT);
     });
 
     it('rejects an out-of-range field in a batch registration', () => {
@@ -241,14 +241,14 @@ describe('bootstrap codec', () => {
         { dekId: 1, fullNodeId: 1n, localEpoch: 0x10000 },
       ];
       for (const reg of bad) {
-        expectCode(() => encodeBootstrap({ ...BOOT, registrations: [BOOT.registrations[0]!, reg] }), ErrorCode.FSM_WIRE_MALFORMED);
+        expectCode(() => encodeBootstrap({ ...BOOT, registrations: [BOOT.registrations[0]!, reg] }), ErrorCode.INVALID_ARGUMENT);
       }
     });
 
     it('rejects wrapped DEKs and batches of the wrong type', () => {
-      expectCode(() => encodeBootstrap({ ...BOOT, storageWrapped: [1, 2] as never }), ErrorCode.FSM_WIRE_MALFORMED);
-      expectCode(() => encodeBootstrap({ ...BOOT, raftWrapped: 'ab' as never }), ErrorCode.FSM_WIRE_MALFORMED);
-      expectCode(() => encodeBootstrap({ ...BOOT, registrations: undefined as never }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeBootstrap({ ...BOOT, storageWrapped: [1, 2] as never }), ErrorCode.INVALID_ARGUMENT);
+      expectCode(() => encodeBootstrap({ ...BOOT, raftWrapped: 'ab' as never }), ErrorCode.INVALID_ARGUMENT);
+      expectCode(() => encodeBootstrap({ ...BOOT, registrations: undefined as never }), ErrorCode.INVALID_ARGUMENT);
     });
   });
 

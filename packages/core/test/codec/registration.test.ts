@@ -80,15 +80,15 @@ describe('registration codec', () => {
 
   describe('encode range checks', () => {
     it.each([-1, 2 ** 32, 1.5, Number.NaN, '1', 1n])('rejects dek_id %s', (v) => {
-      expectCode(() => encodeRegistration({ ...REG, dekId: v as number }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRegistration({ ...REG, dekId: v as number }), ErrorCode.INVALID_ARGUMENT);
     });
 
     it.each([-1n, 2n ** 64n, 7, '7'])('rejects full_node_id %s', (v) => {
-      expectCode(() => encodeRegistration({ ...REG, fullNodeId: v as bigint }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRegistration({ ...REG, fullNodeId: v as bigint }), ErrorCode.INVALID_ARGUMENT);
     });
 
     it.each([-1, 0x10000, 0.5, Number.NaN])('rejects local_epoch %s', (v) => {
-      expectCode(() => encodeRegistration({ ...REG, localEpoch: v }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRegistration({ ...REG, localEpoch: v }), ErrorCode.INVALID_ARGUMENT);
     });
 
     it('accepts the edges 0 and the maxima', () => {

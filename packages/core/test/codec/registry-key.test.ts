@@ -111,17 +111,17 @@ describe('registry key codec', () => {
 
   describe('encode range checks', () => {
     it.each([-1, 2 ** 32, 1.5, Number.NaN, Infinity])('rejects dek_id %s', (dek) => {
-      expectCode(() => encodeRegistryKey(dek, 1), ErrorCode.FSM_WIRE_MALFORMED);
-      expectCode(() => registryKey(dek, 1n), ErrorCode.FSM_WIRE_MALFORMED);
-      expectCode(() => registryDekPrefix(dek), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRegistryKey(dek, 1), ErrorCode.INVALID_ARGUMENT);
+      expectCode(() => registryKey(dek, 1n), ErrorCode.INVALID_ARGUMENT);
+      expectCode(() => registryDekPrefix(dek), ErrorCode.INVALID_ARGUMENT);
     });
 
     it.each([-1, 0x10000, 0.5, Number.NaN])('rejects node_id16 %s', (slot) => {
-      expectCode(() => encodeRegistryKey(1, slot), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRegistryKey(1, slot), ErrorCode.INVALID_ARGUMENT);
     });
 
     it.each([-1n, 2n ** 64n, -(2n ** 64n)])('rejects full_node_id %s rather than truncating it to a slot', (id) => {
-      expectCode(() => registryKey(1, id), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => registryKey(1, id), ErrorCode.INVALID_ARGUMENT);
     });
 
     it('accepts the edges 0 and the maxima', () => {

@@ -57,12 +57,12 @@ describe('registry row codec', () => {
 
   describe('encode range checks', () => {
     it.each([-1n, 2n ** 64n, 5, '5'])('rejects full_node_id %s', (id) => {
-      expectCode(() => encodeRegistryRow({ ...ROW, fullNodeId: id as bigint }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRegistryRow({ ...ROW, fullNodeId: id as bigint }), ErrorCode.INVALID_ARGUMENT);
     });
 
     it.each([-1, 0x10000, 1.5, Number.NaN, 1n])('rejects first and last epoch %s', (epoch) => {
-      expectCode(() => encodeRegistryRow({ ...ROW, firstSeenEpoch: epoch as number }), ErrorCode.FSM_WIRE_MALFORMED);
-      expectCode(() => encodeRegistryRow({ ...ROW, lastSeenEpoch: epoch as number }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRegistryRow({ ...ROW, firstSeenEpoch: epoch as number }), ErrorCode.INVALID_ARGUMENT);
+      expectCode(() => encodeRegistryRow({ ...ROW, lastSeenEpoch: epoch as number }), ErrorCode.INVALID_ARGUMENT);
     });
 
     it('accepts the edges 0 and the maxima', () => {

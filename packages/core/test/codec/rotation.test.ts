@@ -191,16 +191,16 @@ describe('rotation codec', () => {
   });
 
   describe('encode checks', () => {
-    it.each([0x00, 0x02, 0x03, 0x06, 0xff, 1.5, Number.NaN])('rejects subtag %s with ERR_FSM_WIRE_SUBTAG', (v) => {
-      expectCode(() => encodeRotation({ ...ROT, subtag: v as RotationSubtag }), ErrorCode.FSM_WIRE_SUBTAG);
+    it.each([0x00, 0x02, 0x03, 0x06, 0xff, 1.5, Number.NaN])('rejects subtag %s with ERR_INVALID_ARGUMENT', (v) => {
+      expectCode(() => encodeRotation({ ...ROT, subtag: v as RotationSubtag }), ErrorCode.INVALID_ARGUMENT);
     });
 
-    it.each([0, 3, 255, Number.NaN])('rejects purpose %s with ERR_FSM_WIRE_MALFORMED', (v) => {
-      expectCode(() => encodeRotation({ ...ROT, purpose: v as Purpose }), ErrorCode.FSM_WIRE_MALFORMED);
+    it.each([0, 3, 255, Number.NaN])('rejects purpose %s with ERR_INVALID_ARGUMENT', (v) => {
+      expectCode(() => encodeRotation({ ...ROT, purpose: v as Purpose }), ErrorCode.INVALID_ARGUMENT);
     });
 
     it.each([-1, 2 ** 32, 1.5, Number.NaN])('rejects dek_id %s', (v) => {
-      expectCode(() => encodeRotation({ ...ROT, dekId: v }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRotation({ ...ROT, dekId: v }), ErrorCode.INVALID_ARGUMENT);
     });
 
     it('rejects out-of-range proposer fields', () => {
@@ -213,12 +213,12 @@ describe('rotation codec', () => {
         { ...p, localEpoch: 0x10000 },
         { ...p, localEpoch: 0.5 },
       ]) {
-        expectCode(() => encodeRotation({ ...ROT, proposer }), ErrorCode.FSM_WIRE_MALFORMED);
+        expectCode(() => encodeRotation({ ...ROT, proposer }), ErrorCode.INVALID_ARGUMENT);
       }
     });
 
     it('rejects a wrapped DEK that is not a Uint8Array', () => {
-      expectCode(() => encodeRotation({ ...ROT, wrapped: [1, 2, 3] as never }), ErrorCode.FSM_WIRE_MALFORMED);
+      expectCode(() => encodeRotation({ ...ROT, wrapped: [1, 2, 3] as never }), ErrorCode.INVALID_ARGUMENT);
     });
   });
 

@@ -1,6 +1,8 @@
 import { ok } from 'node:assert/strict';
 import type { Applier } from '../../src/applier/applier.js';
-import { bytesEqual } from '../../src/bytes.js';
+import type { ApplyResult } from '../../src/applier/apply-result.js';
+import { bytesEqual, compareBytes } from '../../src/bytes.js';
+import { APPLIED_KEY, encodeAppliedIndex } from '../../src/codec/applied-index.js';
 import { isHalt, type KeyledgerErrorCode } from '../../src/errors.js';
 import { rejectsWithCode, sameBytes } from '../../src/conformance/assertions.js';
 import { type Observed, observe, unchanged } from '../../src/conformance/fixtures.js';
@@ -40,7 +42,7 @@ export async function storedStateIsHeld(store: RegistryStore, applier: Applier, 
   sameBytes(await store.get(STATE_KEY), encodeState(applier.state), `${what}: the stored state record`);
 }
 
-/** Asserts that the only change since `before` is the applied index, which is now `index`. */
+/** Asserts that the only change since `before` is the applied index (state and `!encryption|applied` record), which is now `index`. */
 export async function onlyIndexRaised(
   store: RegistryStore,
   applier: Applier,
@@ -49,6 +51,20 @@ export async function onlyIndexRaised(
   what: string,
 ): Promise<void> {
   const raised = { ...importSidecar(before.state), raftAppliedIndex: index };
-  const rows = before.rows.map((r) => (bytesEqual(r.key, STATE_KEY) ? { key: r.key, value: encodeState(raised) } : r));
+  const rows = before.rows
+    .filter((r) => !bytesEqual(r.key, APPLIED_KEY))
+    .map((r) => (bytesEqual(r.key, STATE_KEY) ? { key: r.key, value: encodeState(raised) } : r))
+    .concat({ key: APPLIED_KEY, value: encodeAppliedIndex(index) })
+    .sort((a, b) => compareBytes(a.key, b.key));
   await unchanged(store, applier, { rows, state: exportSidecar(raised), keyIds: before.keyIds }, what);
+}
+
+/** `kind` and `effect` of a result (an `already-applied` result has no effect), for comparing with `{ kind, effect }`. */
+export function kindAndEffect(r: ApplyResult): { kind: ApplyResult['kind']; effect?: string } {
+  return r.kind === 'already-applied' ? { kind: r.kind } : { kind: r.kind, effect: r.effect };
+}
+
+/** The effect of a result, or `already-applied`. */
+export function effectOf(r: ApplyResult): string {
+  return r.kind === 'already-applied' ? r.kind : r.effect;
 }

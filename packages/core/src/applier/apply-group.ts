@@ -1,0 +1,157 @@
+import { encodeAppliedIndex, APPLIED_KEY } from '../codec/applied-index.js';
+import { decodeEntry, isEncryptionOpcode, type Entry } from '../codec/entry.js';
+import { encodeRegistration, isWellFormedRegistration, registrationKey, registrationSlot } from '../codec/registration.js';
+import type { Keystore } from '../crypto/keystore.js';
+import { encodeState, STATE_KEY, type EncryptionState } from '../state/encryption-state.js';
+import type { RegistryStore, StoreEntry } from '../store/registry-store.js';
+import type { ApplierOptions } from './applier-options.js';
+import { applyBootstrap } from './apply-bootstrap.js';
+import { applyRegistration } from './apply-registration.js';
+import type { ApplyResult } from './apply-result.js';
+import { applyRotation } from './apply-rotation.js';
+import { EntryTxn, GroupTxn } from './apply-txn.js';
+
+/** An entry of a group, its arguments already checked. */
+export interface GroupItem {
+  entry: Uint8Array;
+  index: bigint | undefined;
+}
+
+/** What the group's entries read and stage against: the applier's committed view. */
+export interface GroupBase {
+  store: RegistryStore;
+  state: EncryptionState;
+  keystore: Keystore;
+  options: ApplierOptions;
+  /** The effective applied index: max of the applied-index record and the state's raft_applied_index. */
+  applied: bigint;
+}
+
+/** A group applied up to its first stop: `results[i]` for the entries before `stopAt`. */
+export interface GroupOutcome {
+  txn: GroupTxn;
+  results: ApplyResult[];
+  /** `results.length`; equals the item count when nothing stopped. */
+  stopAt: number;
+  /** Why the entry at `stopAt` stopped (the reason, not yet a halt). */
+  stop?: unknown;
+  /** The applied index once the group's write is durable. */
+  applied: bigint;
+}
+
+/**
+ * True when the entry was applied before: an encryption entry whose index is at or below the
+ * applied index (docs/design.md, 'Re-delivery and the applied index'). `0n` carries no such protection: it is
+ * "none" for the applied index, and Raft never uses it.
+ */
+export function isReapplied(item: GroupItem, applied: bigint): boolean {
+  const { index, entry } = item;
+  return index !== undefined && index !== 0n && index <= applied && isEncryptionOpcode(entry[0]!);
+}
+
+/** Entry i's decoded form (undefined for a well-formed registration, read from its bytes), its registrations as entry bytes, or why it does not decode. */
+type KeyEntry = Exclude<Entry, { kind: 'registration' }>;
+
+interface Planned {
+  decoded?: KeyEntry;
+  regs?: Uint8Array[];
+  error?: unknown;
+}
+
+function plan(items: readonly GroupItem[], applied: bigint): { planned: Planned[]; keys: Uint8Array[]; slots: number[] } {
+  const planned: Planned[] = new Array(items.length);
+  const keys: Uint8Array[] = [];
+  const slots: number[] = [];
+  const want = (reg: Uint8Array) => {
+    keys.push(registrationKey(reg));
+    slots.push(registrationSlot(reg));
+  };
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (isReapplied(item, applied)) continue;
+    if (isWellFormedRegistration(item.entry)) {
+      want(item.entry);
+      continue;
+    }
+    try {
+      // Every registration decodeEntry accepts is well-formed, so this is a bootstrap or a rotation.
+      const decoded = decodeEntry(item.entry) as KeyEntry;
+      const regs = decoded.kind === 'bootstrap' ? decoded.registrations.map(encodeRegistration) : [encodeRegistration(decoded.proposer)];
+      regs.forEach(want);
+      planned[i] = { decoded, regs };
+    } catch (error) {
+      // Raised when the entry's turn comes: the entries before it still apply.
+      planned[i] = { error };
+    }
+  }
+  return { planned, keys, slots };
+}
+
+/**
+ * Applies a group in order against one transaction: the rows every entry needs are prefetched,
+ * then each entry decides on what the entries before it staged. Stops at the first entry that
+ * fails; nothing is written here (see {@link groupPuts}).
+ */
+export async function applyGroup(base: GroupBase, items: readonly GroupItem[]): Promise<GroupOutcome> {
+  const { planned, keys, slots } = plan(items, base.applied);
+  const txn = new GroupTxn(base.state);
+  await txn.prefetch(base.store, keys, slots);
+  const results: ApplyResult[] = [];
+  let applied = base.applied;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (isReapplied(item, applied)) {
+      results.push({ kind: 'already-applied', index: item.index! });
+      continue;
+    }
+    try {
+      results.push(await applyOne(base, txn, item, planned[i]));
+    } catch (stop) {
+      return { txn, results, stopAt: i, stop, applied };
+    }
+    if (item.index !== undefined && item.index > applied) applied = item.index;
+  }
+  return { txn, results, stopAt: items.length, applied };
+}
+
+async function applyOne(base: GroupBase, group: GroupTxn, item: GroupItem, p: Planned | undefined): Promise<ApplyResult> {
+  if (p === undefined) {
+    // A well-formed registration touches one row and stages at most one put, as its last step:
+    // it needs no per-entry staging to change nothing when it halts.
+    const r = applyRegistration(group, item.entry);
+    return { kind: 'registration', effect: r.effect, registrations: [r] };
+  }
+  if (p.error !== undefined) throw p.error;
+  const txn = new EntryTxn(group, base.keystore);
+  try {
+    const result = await dispatch(txn, p.decoded!, p.regs!, item.index, base.options);
+    group.merge(txn);
+    return result;
+  } catch (err) {
+    txn.discard();
+    throw err;
+  }
+}
+
+async function dispatch(
+  txn: EntryTxn,
+  decoded: KeyEntry,
+  regs: Uint8Array[],
+  index: bigint | undefined,
+  options: ApplierOptions,
+): Promise<ApplyResult> {
+  switch (decoded.kind) {
+    case 'bootstrap':
+      return { kind: 'bootstrap', ...(await applyBootstrap(txn, decoded, regs, index, options)) };
+    case 'rotation':
+      return { kind: 'rotation', ...(await applyRotation(txn, decoded, regs[0]!, index, options)) };
+  }
+}
+
+/** Everything the applied part of a group commits, for one atomic write; empty when it changed nothing. */
+export function groupPuts(outcome: GroupOutcome, recorded: bigint): StoreEntry[] {
+  const puts = outcome.txn.rowPuts();
+  if (outcome.txn.stateDirty) puts.push({ key: STATE_KEY, value: encodeState(outcome.txn.state) });
+  if (outcome.applied > recorded) puts.push({ key: APPLIED_KEY, value: encodeAppliedIndex(outcome.applied) });
+  return puts;
+}

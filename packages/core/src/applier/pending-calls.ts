@@ -1,0 +1,89 @@
+import type { GroupItem } from './apply-group.js';
+import type { ApplyResult } from './apply-result.js';
+
+/** A call waiting for its entries to be applied; `grouped` for `applyEntries` (errors carry a position). */
+export interface PendingCall {
+  items: GroupItem[];
+  grouped: boolean;
+  resolve(results: ApplyResult[]): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Coalesces a group cap's worth of entries: large enough that a pipelined host pays one write
+ * per many entries, small enough that one group's prefetch and staging stay bounded.
+ */
+export const MAX_COALESCED_ENTRIES = 4096;
+
+/** Microtask turns a caller's `await applyEntry(…)` continuation takes to make its next call, with room to spare. */
+const CALLER_MICROTASK_TURNS = 8;
+
+/**
+ * The applier's call queue (automatic group commit, docs/design.md, 'Group commit'). The
+ * first call runs at once; calls made while a group is being applied and written wait, and the
+ * next group takes all of them (up to {@link MAX_COALESCED_ENTRIES} entries, never splitting a
+ * call). `commit` applies one group, settles its calls, and returns the calls it did not apply
+ * (those after a stop), which go back to the front of the queue in order.
+ */
+export class PendingCalls {
+  readonly #commit: (calls: PendingCall[]) => Promise<PendingCall[]>;
+  readonly #queue: PendingCall[] = [];
+  #draining: Promise<void> | undefined;
+
+  constructor(commit: (calls: PendingCall[]) => Promise<PendingCall[]>) {
+    this.#commit = commit;
+  }
+
+  add(items: GroupItem[], grouped: boolean): Promise<ApplyResult[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ items, grouped, resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  /** Resolves once every call added so far is settled. */
+  async idle(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      for (let first = true; ; first = false) {
+        // After a commit, let the callers whose calls just resolved make their next calls before
+        // the next group is taken, or a pipelined caller's group would split in two: a small one
+        // taken before most of its calls arrive, and the rest behind it. Their continuations are
+        // microtasks: a few microtask turns catch the usual ones at no cost, and one macrotask
+        // turn (only when nothing came) catches longer chains. The first call runs at once.
+        if (!first) await this.#callersTurn();
+        if (this.#queue.length === 0) return;
+        const group = this.#take();
+        let rest: PendingCall[];
+        try {
+          rest = await this.#commit(group);
+        } catch (err) {
+          // commit settles its calls itself; should it fail anyway, no call may hang.
+          for (const call of group) call.reject(err);
+          rest = [];
+        }
+        this.#queue.unshift(...rest);
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #callersTurn(): Promise<void> {
+    for (let i = 0; i < CALLER_MICROTASK_TURNS; i++) await undefined;
+    if (this.#queue.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  #take(): PendingCall[] {
+    let n = 1;
+    let size = this.#queue[0]!.items.length;
+    while (n < this.#queue.length && size + this.#queue[n]!.items.length <= MAX_COALESCED_ENTRIES) {
+      size += this.#queue[n]!.items.length;
+      n++;
+    }
+    return this.#queue.splice(0, n);
+  }
+}

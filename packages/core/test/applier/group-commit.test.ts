@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { FaultyStore } from '../../src/conformance/faulty-store.js';
+import { W1, W2, regEntry } from '../support/applier.js';
+import { Applier, ErrorCode, MemoryRegistryStore, hasCode, isHalt, type ApplyResult } from '../../src/index.js';
+
+// Automatic group commit (issue 16.1): calls made while a write is in flight share the next write.
+// reliability/test/group-commit.test.ts checks, property-based on memory and real adapters, that
+// the outcomes are exactly those of sequential calls; these pin the shape on the memory store.
+
+const settle = (p: Promise<unknown>): Promise<unknown> => p.catch((e: unknown) => e);
+
+describe('automatic group commit', () => {
+  it('64 calls in flight commit with a handful of writes, each resolving with its own result', async () => {
+    const store = new FaultyStore(new MemoryRegistryStore());
+    const a = await Applier.open(store);
+    const writes = store.calls.write;
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, i) => a.applyEntry(regEntry(1, (BigInt(i) << 32n) | BigInt(i), 1), BigInt(i + 1))),
+    );
+    expect(results.map((r) => (r as { effect: string }).effect)).toEqual(new Array(64).fill('inserted'));
+    // The first call goes alone; the 63 queued behind it form the next group.
+    expect(store.calls.write - writes).toBe(2);
+    expect(a.appliedIndex).toBe(64n);
+    await a.close();
+  });
+
+  it('a halt inside a coalesced group rejects that call alone; the calls after it apply as they would have', async () => {
+    const store = new FaultyStore(new MemoryRegistryStore());
+    const a = await Applier.open(store);
+    await a.applyEntry(regEntry(1, W1, 5), 1n);
+    const calls = [
+      a.applyEntry(regEntry(1, W1, 6), 2n),
+      a.applyEntry(regEntry(1, W2, 1), 3n),
+      a.applyEntry(regEntry(1, W1, 2), 4n), // rollback: halts
+      a.applyEntries([
+        { entry: regEntry(1, W2, 2), index: 5n },
+        { entry: new Uint8Array([0x01]), index: 6n }, // host entry: stops this call, not a halt
+      ]),
+      a.applyEntry(regEntry(1, W1, 7), 7n),
+    ].map(settle);
+    const [r2, r3, halt4, host6, r7] = await Promise.all(calls);
+    expect([r2, r3, r7].map((r) => (r as ApplyResult & { effect: string }).effect)).toEqual(['advanced', 'inserted', 'advanced']);
+    expect(isHalt(halt4) && halt4.index === 4n && halt4.position === undefined).toBe(true);
+    expect(hasCode(halt4, ErrorCode.LOCAL_EPOCH_ROLLBACK)).toBe(true);
+    expect(hasCode(host6, ErrorCode.NOT_ENCRYPTION_ENTRY)).toBe(true);
+    expect(isHalt(host6)).toBe(false);
+    expect(host6).toMatchObject({ index: 6n, position: 1 });
+    // The applyEntries call committed its first entry before stopping.
+    expect(a.appliedIndex).toBe(7n);
+    await a.close();
+  });
+
+  it('a failed coalesced write rejects the first call and retries the others, as sequential calls would', async () => {
+    const store = new FaultyStore(new MemoryRegistryStore());
+    const a = await Applier.open(store);
+    await a.applyEntry(regEntry(1, W1, 1), 1n);
+    // Whichever group the next write carries, its first call is entry 2: that call fails alone.
+    store.plan = { operation: 'write', nth: store.calls.write + 1, mode: 'once' };
+    const [e2, r3, r4, r5] = await Promise.all([2n, 3n, 4n, 5n].map((i) => settle(a.applyEntry(regEntry(1, W1, Number(i)), i))));
+    expect(isHalt(e2) && hasCode(e2, ErrorCode.STORE_IO) && e2.index === 2n).toBe(true);
+    expect([r3, r4, r5]).toMatchObject([{ effect: 'advanced' }, { effect: 'advanced' }, { effect: 'advanced' }]);
+    expect(a.appliedIndex).toBe(5n);
+    await a.close();
+  });
+});
