@@ -21,10 +21,14 @@ try {
     for (const f of files) {
       if (/\.(test|spec)\.[cm]?[jt]s$|\/test\/|\/fixtures\//.test(f)) problems.push(`${pkg.name}: tarball contains test file ${f}`);
     }
-    // Source maps point at ../src; ship the sources they name, or none.
-    const maps = files.filter((f) => f.endsWith('.map'));
-    const hasSrc = files.some((f) => f.startsWith('package/src/'));
-    if (maps.length > 0 && !hasSrc) problems.push(`${pkg.name}: ${maps.length} source maps point to src/, which is not in the tarball`);
+    // Source maps carry the sources they name (sourcesContent), so no src/ copy ships.
+    if (files.some((f) => f.startsWith('package/src/'))) problems.push(`${pkg.name}: tarball contains src/ (the maps carry the sources)`);
+    for (const map of files.filter((f) => f.endsWith('.map'))) {
+      const m = JSON.parse(execFileSync('tar', ['-xzOf', pkg.tarball, map], { encoding: 'utf8' }));
+      const missing = m.sources.filter((_, i) => typeof m.sourcesContent?.[i] !== 'string');
+      if (missing.length > 0) problems.push(`${pkg.name}: ${map} names ${missing.length} sources without sourcesContent`);
+    }
+    if (!files.includes('package/LICENSE')) problems.push(`${pkg.name}: tarball has no LICENSE`);
     try {
       execFileSync('npx', ['publint', '--strict', pkg.dir], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
     } catch (err) {

@@ -6,6 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fencedBlocks } from './markdown.mjs';
+import { cliAloneChecks } from './pack-cli-alone.mjs';
 import { packAll, root } from './pack-packages.mjs';
 
 const scratch = mkdtempSync(join(tmpdir(), 'keyledger-test-pack-'));
@@ -100,6 +101,15 @@ try {
     }
     if (!failedAsExpected) throw new TypeError('the broken backend was not caught by "scan yields keys in unsigned byte order"');
   });
+  // Issue 12.1: the CLI alone, as a user installs it globally, and core's runner without vitest.
+  // A directory of its own, not under the scratch project: Node resolves packages up the tree, so
+  // under it the scratch project's vitest and adapters would be found and the check would prove nothing.
+  const alone = mkdtempSync(join(tmpdir(), 'keyledger-test-pack-alone-'));
+  try {
+    cliAloneChecks(step, packed, alone);
+  } finally {
+    rmSync(alone, { recursive: true, force: true });
+  }
   step('npx keyledger demo from the installed CLI', () => {
     const out = run('npx', ['keyledger', 'demo']);
     if (!/ERR_LOCAL_EPOCH_ROLLBACK/.test(out) || !/ERR_NODE_ID_COLLISION/.test(out))

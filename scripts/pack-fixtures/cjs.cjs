@@ -15,9 +15,13 @@ for (const [name, v] of Object.entries({
 })) {
   if (typeof v !== 'function') throw new TypeError(`cjs: ${name} is not exported`);
 }
-try {
-  new core.Applier(null);
-} catch (err) {
-  if (!core.hasCode(err, 'ERR_NIL_STORE')) throw err;
-}
-console.log('cjs: core, conformance and adapters load with require()');
+// Applier.open is the one way to construct one: a missing store is refused with its typed code.
+core.Applier.open(null).then(
+  () => {
+    throw new TypeError('cjs: Applier.open(null) resolved');
+  },
+  (err) => {
+    if (!core.hasCode(err, 'ERR_NIL_STORE')) throw err;
+    console.log('cjs: core, conformance and adapters load with require()');
+  },
+);

@@ -28,6 +28,11 @@ export const DEKS = { storage: 1, raft: 2, rotatedStorage: 3 } as const;
 /** The fixed clock for `created`, so that demo states differ only in the wrapped bytes. */
 export const DEMO_EPOCH_MS = Date.UTC(2025, 0, 1);
 
+/** The demo's clock: one minute per raft index from 2025-01-01. The log carries it as `time`. */
+export function demoTime(index: bigint): Date {
+  return new Date(DEMO_EPOCH_MS + Number(index) * 60_000);
+}
+
 export interface LogEntry {
   index: bigint;
   entry: Uint8Array;

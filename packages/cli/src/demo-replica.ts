@@ -1,5 +1,5 @@
 import { Applier, type FileKek, type RegistryStore } from '@keyledger/core';
-import { DEMO_EPOCH_MS } from './demo-cluster.js';
+import { demoTime } from './demo-cluster.js';
 import { readReport, reportToJson, type StoreReport } from './report.js';
 import { openStore, type StoreUri } from './store-uri.js';
 
@@ -34,7 +34,7 @@ export class DemoReplica {
     this.#applier = await Applier.open(this.store, {
       kek: this.kek,
       // Deterministic `created`: one minute per raft index from a fixed date.
-      now: () => new Date(DEMO_EPOCH_MS + Number(this.clockIndex) * 60_000),
+      now: () => demoTime(this.clockIndex),
       onRaftKeyInstalled: (cutover, dekId) => {
         this.events.push(`raft key DEK ${dekId} in effect from index ${cutover}`);
       },

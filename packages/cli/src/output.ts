@@ -34,6 +34,47 @@ export class Output {
 export const stdout = new Output(process.stdout);
 export const stderr = new Output(process.stderr);
 
+/**
+ * A reader that goes away (`keyledger inspect | head -3`) ends the command quietly with exit 0,
+ * as `rg` and friends do: no EPIPE stack trace. Stores are crash-safe, so stopping mid-command
+ * leaves every committed write in place.
+ */
+export function endQuietlyOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(stream === process.stdout ? 0 : (process.exitCode ?? 0));
+      throw err;
+    });
+  }
+}
+
+/** The version of every `--json` document's shape: it changes only when a field changes meaning or goes away. */
+export const JSON_FORMAT_VERSION = 1;
+
+/** A `--json` document: one line, with the format version first. */
+export function jsonLine(doc: Record<string, unknown>, pretty = false): string {
+  return escapeC1(JSON.stringify({ version: JSON_FORMAT_VERSION, ...doc }, null, pretty ? 2 : undefined));
+}
+
+// C0 controls, DEL, C1 controls (U+009B is a CSI on many terminals), line/paragraph separators
+// and the bidi overrides that reorder what is shown.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// What JSON.stringify leaves raw of the above (it escapes C0 itself).
+const UNPRINTABLE_IN_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const uEscape = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** A stored string as it may be shown on a terminal: control and bidi characters as `\uXXXX`. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, uEscape);
+}
+
+/** JSON text with the characters JSON.stringify leaves raw escaped too (still the same JSON value). */
+export function escapeC1(json: string): string {
+  return json.replace(UNPRINTABLE_IN_JSON, uEscape);
+}
+
 /** An aligned table with box borders. Colour, if any, is already in the cells. */
 export function renderTable(head: string[], rows: string[][], align: ('left' | 'right')[]): string {
   const table = new Table({ head, colAligns: align, style: { head: [], border: [], compact: true } });

@@ -13,6 +13,11 @@ export interface ProgressOptions {
   unit: string;
   /** Minimum time between plain-text lines when the stream is not a terminal. */
   intervalMs: number;
+  /**
+   * For a step before the real work (validating the log): the bar is cleared when it stops, and
+   * on a pipe a final line is printed only when an interval line was, so a quick step is silent.
+   */
+  transient?: boolean;
 }
 
 function seconds(ms: number): string {
@@ -41,6 +46,7 @@ export function createProgress(out: Output, label: string, total: number, option
         hideCursor: true,
         etaBuffer: 50,
         fps: 10,
+        clearOnComplete: options.transient === true,
       },
       cliProgress.Presets.shades_classic,
     );
@@ -54,6 +60,7 @@ export function createProgress(out: Output, label: string, total: number, option
     };
   }
   let lastLine = started;
+  let printed = false;
   const line = (done: number, final: boolean): void => {
     const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
     const r = rate(done);
@@ -69,10 +76,11 @@ export function createProgress(out: Output, label: string, total: number, option
       const now = performance.now();
       if (now - lastLine < options.intervalMs) return;
       lastLine = now;
+      printed = true;
       line(done, false);
     },
     stop(done) {
-      line(done, true);
+      if (options.transient !== true || printed) line(done, true);
     },
   };
 }

@@ -8,7 +8,7 @@ import {
   type KeyPurpose,
   type RegistryStore,
 } from '@keyledger/core';
-import { hex, renderTable, type Colors } from './output.js';
+import { hex, printable, renderTable, type Colors } from './output.js';
 
 /** One writer slot of one DEK, as the registry row records it. */
 export interface WriterRow {
@@ -82,7 +82,7 @@ const u64 = (v: bigint): string => v.toString();
  * The `inspect --json` document. u64 values (indices) are decimal strings, node ids 0x-hex
  * strings, so no value loses precision in a JSON parser.
  */
-export function reportToJson(report: StoreReport, store: string): unknown {
+export function reportToJson(report: StoreReport, store: string): Record<string, unknown> {
   const s = report.state;
   return {
     store,
@@ -114,7 +114,7 @@ function envelope(active: boolean, cutover: bigint): string {
 /** The state summary: indices, active ids, cutovers, key list. Never key bytes. */
 export function renderState(report: StoreReport, store: string, c: Colors): string {
   const s = report.state;
-  const rows: [string, string][] = [['store', store]];
+  const rows: [string, string][] = [['store', printable(store)]];
   if (s === undefined) {
     rows.push(['state', c.yellow('not bootstrapped (no encryption state yet)')]);
   } else {
@@ -142,7 +142,8 @@ export function renderWriters(report: StoreReport, c: Colors): string {
       `DEK ${d.dekId}`,
       d.purpose ?? 'not in the state',
       d.purpose === null ? undefined : d.active ? c.green('active') : c.dim('retired'),
-      d.created === null ? undefined : `created ${d.created}`,
+      // `created` is whatever string the state holds (an imported keys.json may hold anything).
+      d.created === null ? undefined : `created ${printable(d.created)}`,
     ].filter((x) => x !== undefined);
     parts.push(c.bold(label.join(' · ')));
     if (d.writers.length === 0) {

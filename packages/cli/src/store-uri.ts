@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import type { RegistryStore } from '@keyledger/core';
-import { LevelRegistryStore } from '@keyledger/level';
-import { LmdbRegistryStore } from '@keyledger/lmdb';
-import { SqliteRegistryStore } from '@keyledger/sqlite';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ErrorCode, KeyledgerError, type RegistryStore } from '@keyledger/core';
 import { CliError } from './cli-error.js';
+import { FILE_MODE, makePrivateDir } from './files.js';
 
 /** The store every command uses when `--store` is not given: a SQLite file in the current directory. */
 export const DEFAULT_STORE = 'sqlite:keyledger.db';
@@ -38,26 +37,117 @@ export function formatStoreUri(uri: StoreUri): string {
 
 export interface OpenStoreOptions {
   /**
-   * Refuse a store that does not exist yet instead of creating an empty one: reading commands
-   * (inspect, export-sidecar) would otherwise leave an empty database behind a typo.
+   * Open only a store that exists (default `true`). Reading commands (inspect, export-sidecar)
+   * pass `false`, so that a typo does not leave an empty database behind and an unrelated file
+   * or directory is not turned into a store.
    */
-  mustExist?: boolean;
+  create?: boolean;
 }
 
-/** Opens the adapter the URI names, creating the file or directory (and its parent) if missing. */
+/** What the CLI needs of an adapter class: `open(path, { create })` (docs/design.md, section 'Opening by path'). */
+interface AdapterClass {
+  open(path: string, options?: { create?: boolean }): Promise<RegistryStore>;
+}
+
+/**
+ * The adapter packages. SQLite is a dependency of the CLI (the demo's default store); LMDB and
+ * LevelDB are optional peers, imported only when a `--store` URI names them, so that installing
+ * the CLI builds neither.
+ */
+const ADAPTERS: Record<StoreScheme, { pkg: string; load: () => Promise<AdapterClass> }> = {
+  sqlite: { pkg: '@keyledger/sqlite', load: async () => (await import('@keyledger/sqlite')).SqliteRegistryStore },
+  lmdb: { pkg: '@keyledger/lmdb', load: async () => (await import('@keyledger/lmdb')).LmdbRegistryStore },
+  level: { pkg: '@keyledger/level', load: async () => (await import('@keyledger/level')).LevelRegistryStore },
+};
+
+async function loadAdapter(scheme: StoreScheme): Promise<AdapterClass> {
+  const { pkg, load } = ADAPTERS[scheme];
+  try {
+    return await load();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new CliError(`--store ${scheme}: needs ${pkg}, which is not installed: install it next to the CLI (npm install -g ${pkg})`, {
+        cause: err,
+      });
+    }
+    throw new CliError(`--store ${scheme}: ${pkg} cannot be loaded`, { cause: err });
+  }
+}
+
+function notFound(uri: StoreUri, why: string): KeyledgerError {
+  return new KeyledgerError(
+    ErrorCode.STORE_NOT_FOUND,
+    `no keyledger store at ${formatStoreUri(uri)} (${why}): check --store (${STORE_URI_HELP})`,
+  );
+}
+
+/** The SQLite file holds the adapter's table: opened read-only, so nothing in it changes. */
+async function sqliteHasRegistry(path: string): Promise<boolean> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const header = Buffer.alloc(16);
+    await fh.read(header, 0, 16, 0);
+    if (header.toString('latin1') !== 'SQLite format 3\0') return false;
+  } finally {
+    await fh.close();
+  }
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
+  try {
+    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'keyledger_registry'").get() !== undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Refuses a path that holds no store before any adapter sees it. The adapters refuse it too with
+ * `open(path, { create: false })`; this check, which only reads, keeps the CLI's promise with an
+ * adapter that does not know the option yet.
+ */
+async function checkStoreExists(uri: StoreUri): Promise<void> {
+  const st = await stat(uri.path).catch(() => undefined);
+  if (st === undefined) throw notFound(uri, 'nothing there');
+  if (uri.scheme === 'sqlite') {
+    if (!st.isFile()) throw notFound(uri, 'not a regular file');
+    if (!(await sqliteHasRegistry(uri.path).catch(() => false))) throw notFound(uri, 'not a SQLite database with a keyledger table');
+    return;
+  }
+  if (!st.isDirectory()) throw notFound(uri, 'not a directory');
+  const marker = uri.scheme === 'lmdb' ? 'data.mdb' : 'CURRENT';
+  if (!(await stat(join(uri.path, marker)).catch(() => undefined))?.isFile()) {
+    throw notFound(uri, `no ${marker}: not ${uri.scheme === 'lmdb' ? 'an LMDB environment' : 'a LevelDB database'}`);
+  }
+}
+
+/** A device, FIFO or file where a directory belongs (or the reverse) never reaches a native library. */
+async function refuseWrongKind(uri: StoreUri): Promise<void> {
+  const st = await stat(uri.path).catch(() => undefined);
+  if (st === undefined) return;
+  const wanted = uri.scheme === 'sqlite' ? st.isFile() : st.isDirectory();
+  if (!wanted) {
+    throw new KeyledgerError(
+      ErrorCode.UNSUPPORTED_STORE,
+      `${formatStoreUri(uri)} is not ${uri.scheme === 'sqlite' ? 'a regular file' : 'a directory'}: give a ${uri.scheme === 'sqlite' ? 'database file' : 'directory'} path`,
+    );
+  }
+}
+
+/** Opens the adapter the URI names; with `create` (the default), makes a missing store (parents 0700). */
 export async function openStore(uri: StoreUri, options: OpenStoreOptions = {}): Promise<RegistryStore> {
-  if (options.mustExist && !existsSync(uri.path)) {
-    throw new CliError(`no store at ${formatStoreUri(uri)}: check --store (${STORE_URI_HELP})`);
+  const create = options.create ?? true;
+  const adapter = await loadAdapter(uri.scheme);
+  if (create) {
+    await refuseWrongKind(uri);
+    await makePrivateDir(uri.scheme === 'sqlite' ? dirname(uri.path) : uri.path);
+    // SQLite gives its -wal and -shm files the database file's mode: an empty 0600 file first
+    // makes all three owner-only (an empty file is a valid, empty database).
+    if (uri.scheme === 'sqlite') await (await open(uri.path, constants.O_WRONLY | constants.O_CREAT, FILE_MODE)).close();
+  } else {
+    await checkStoreExists(uri);
   }
-  mkdirSync(dirname(uri.path), { recursive: true });
-  switch (uri.scheme) {
-    case 'sqlite':
-      return SqliteRegistryStore.open(uri.path);
-    case 'lmdb':
-      return LmdbRegistryStore.open(uri.path);
-    case 'level':
-      return LevelRegistryStore.open(uri.path);
-  }
+  return adapter.open(uri.path, { create });
 }
 
 /**

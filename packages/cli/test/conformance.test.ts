@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exampleModules, json, run, tempDir } from './helpers.js';
+import { FIXTURES, exampleModules, json, run, tempDir } from './helpers.js';
 
 describe('keyledger conformance', () => {
   it('conformance › the JSON-file example backend passes every case, none skipped (exit 0)', async () => {
@@ -70,10 +70,34 @@ describe('keyledger conformance', () => {
     expect(noExport.stderr).toContain('does not export a function openStore(dir)');
     const missing = await run(['conformance', join(dir, 'missing.mjs')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/error: no module at .*missing\.mjs/);
+    expect(missing.stderr).toMatch(/error: cannot read module .*missing\.mjs \(ENOENT\)/);
     const { example } = await exampleModules();
     const none = await run(['conformance', example, '--filter', 'no such case']);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no case matches --filter');
+  });
+});
+
+describe('keyledger conformance with a module that misbehaves (issue 11.9)', () => {
+  it('conformance › an openStore that never settles, one returning null, and a missing --tmp-dir each get one clear error, exit 1', async () => {
+    const never = await run(['conformance', join(FIXTURES, 'never-settles.mjs'), '--open-timeout', '300']);
+    expect(never.code).toBe(1);
+    expect(never.stderr).toContain('openStore(dir) did not settle within 300 ms (--open-timeout)');
+    const nil = await run(['conformance', join(FIXTURES, 'returns-null.mjs')]);
+    expect(nil.code).toBe(1);
+    expect(nil.stderr).toContain('openStore(dir) returned null: it must return a RegistryStore (get, write, scan, close)');
+    expect(nil.stderr).not.toContain('Cannot read properties');
+    const { example } = await exampleModules();
+    const noTmp = await run(['conformance', example, '--tmp-dir', join(await tempDir(), 'missing')]);
+    expect(noTmp.code).toBe(1);
+    expect(noTmp.stderr).toMatch(/--tmp-dir .*missing does not exist/);
+    expect(noTmp.stdout).not.toMatch(/FAIL/);
+    const asJson = await run(['conformance', join(FIXTURES, 'returns-null.mjs'), '--json']);
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stderr)).toMatchObject({
+      version: 1,
+      error: { message: expect.stringContaining('returned null') },
+      exit_code: 1,
+    });
   });
 });

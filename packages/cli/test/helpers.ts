@@ -8,7 +8,8 @@ import { afterAll } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const PACKAGE_DIR = resolve(here, '..');
-export const BIN = join(PACKAGE_DIR, 'dist', 'bin.js');
+// KEYLEDGER_TEST_BIN runs the tests against another build (e.g. main's, to see a new test fail there).
+export const BIN = process.env.KEYLEDGER_TEST_BIN ?? join(PACKAGE_DIR, 'dist', 'bin.js');
 export const REPO_DIR = resolve(PACKAGE_DIR, '..', '..');
 export const EXAMPLE_DIR = join(REPO_DIR, 'examples', 'json-file-store');
 export const FIXTURES = join(here, 'fixtures');

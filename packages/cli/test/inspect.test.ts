@@ -70,7 +70,7 @@ describe('keyledger inspect', () => {
     const dir = await tempDir();
     const r = await run(['inspect', '--store', `lmdb:${join(dir, 'nothing')}`]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: no store at lmdb:.*nothing: check --store/);
+    expect(r.stderr).toMatch(/error: ERR_STORE_NOT_FOUND: no keyledger store at lmdb:.*nothing there.*: check --store/);
     const { existsSync } = await import('node:fs');
     expect(existsSync(join(dir, 'nothing'))).toBe(false);
   });

@@ -1,10 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { mkdtemp, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { FileKek, isHalt, type ApplyResult, type RegistryStore } from '@keyledger/core';
 import { CliError, ExitCode } from '../cli-error.js';
-import { buildDemoScenario, type DemoStep, type LogEntry } from '../demo-cluster.js';
+import { buildDemoScenario, demoTime, type DemoStep, type LogEntry } from '../demo-cluster.js';
+import { makePrivateDir } from '../files.js';
 import { writeLog } from '../log-file.js';
 import { reasonOf, stdout } from '../output.js';
 import { DemoReplica } from '../demo-replica.js';
@@ -57,7 +57,7 @@ async function refuseUsedStore(store: RegistryStore, uri: StoreUri): Promise<voi
 export async function runDemo(options: DemoOptions): Promise<number> {
   const started = performance.now();
   const dir = options.dir === undefined ? await mkdtemp(join(process.cwd(), 'keyledger-demo-')) : resolve(options.dir);
-  mkdirSync(dir, { recursive: true });
+  await makePrivateDir(dir);
   try {
     return await demoIn(dir, options, started);
   } catch (err) {
@@ -84,7 +84,11 @@ async function demoIn(dir: string, options: DemoOptions, started: number): Promi
     kek = await FileKek.generate(kekPath);
     stdout.line(`  KEK       ${shown(kekPath)} (generated: 32 random bytes, mode 0600)`);
     const scenario = await buildDemoScenario(kek);
-    await writeLog(logPath, scenario.log);
+    // Each line carries the demo's clock, so a replay reproduces every key's `created`.
+    await writeLog(
+      logPath,
+      scenario.log.map((e) => ({ ...e, time: demoTime(e.index) })),
+    );
     stdout.line(`  log       ${shown(logPath)} (${scenario.log.length} entries, JSON Lines)`);
     stdout.line(`  store     ${shownUri(uri)}`);
     stdout.line();
@@ -115,10 +119,11 @@ async function demoIn(dir: string, options: DemoOptions, started: number): Promi
     for (const line of await encryptorDemo(kek, scenario, c)) stdout.line(line);
     stdout.line();
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    const replicaPath = shown(join(dir, 'replica-lmdb'));
-    stdout.line(`done in ${seconds}s. Replay the same log into another backend and compare:`);
-    stdout.line(`  keyledger replay ${shown(logPath)} --kek ${shown(kekPath)} --store lmdb:${replicaPath}`);
-    stdout.line(`  keyledger inspect --store lmdb:${replicaPath}`);
+    const other = await otherBackend(dir);
+    const withoutStore = (u: string) => `<(keyledger inspect --json --store ${u} | grep -v '"store":')`;
+    stdout.line(`done in ${seconds}s. Replay the same log into ${other.what} and compare (bash):`);
+    stdout.line(`  keyledger replay ${shown(logPath)} --kek ${shown(kekPath)} --store ${other.uri}`);
+    stdout.line(`  diff ${withoutStore(shownUri(uri))} ${withoutStore(other.uri)} && echo same state and writers`);
     stdout.line(c.dim('  (replay stops at the rollback entry with exit code 2: that halt is the point)'));
   } finally {
     if (replica) await replica.close();
@@ -126,6 +131,16 @@ async function demoIn(dir: string, options: DemoOptions, started: number): Promi
     kek?.close();
   }
   return ExitCode.OK;
+}
+
+/** Where the advice replays to: LMDB when its adapter is installed, else a second SQLite file. */
+async function otherBackend(dir: string): Promise<{ what: string; uri: string }> {
+  try {
+    await import('@keyledger/lmdb');
+    return { what: 'another backend (LMDB)', uri: `lmdb:${shown(join(dir, 'replica-lmdb'))}` };
+  } catch {
+    return { what: 'a second store', uri: `sqlite:${shown(join(dir, 'replica.db'))}` };
+  }
 }
 
 /** Runs one step; `ok` is false for a step that halted as it should. Anything unexpected throws. */

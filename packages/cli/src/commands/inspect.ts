@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ExitCode } from '../cli-error.js';
-import { stdout, stderr } from '../output.js';
+import { jsonLine, stdout, stderr } from '../output.js';
 import { readReport, renderState, renderWriters, reportToJson } from '../report.js';
 import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, parseStoreUri, withStore } from '../store-uri.js';
 
@@ -16,10 +16,10 @@ export interface InspectOptions {
  */
 export async function runInspect(options: InspectOptions): Promise<number> {
   const uri = parseStoreUri(options.store);
-  const report = await withStore(uri, { mustExist: true }, readReport);
+  const report = await withStore(uri, { create: false }, readReport);
   const name = formatStoreUri(uri);
   if (options.json) {
-    stdout.line(JSON.stringify(reportToJson(report, name), null, 2));
+    stdout.line(jsonLine(reportToJson(report, name), true));
   } else {
     stdout.line(renderState(report, name, stdout.c));
     stdout.line();

@@ -1,14 +1,18 @@
 import { Command, Option } from 'commander';
-import { Applier, isEncryptionOpcode, isHalt, isKeyledgerError } from '@keyledger/core';
+import { Applier } from '@keyledger/core';
 import { positiveInt } from '../arguments.js';
 import { ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
-import { readLog, scanLog, type LogRecord } from '../log-file.js';
-import { hex, reasonOf, stderr, stdout } from '../output.js';
-import { createProgress, type Progress } from '../progress.js';
+import { LogSnapshot } from '../log-file.js';
+import { hex, jsonLine, stderr, stdout } from '../output.js';
+import { createProgress } from '../progress.js';
+import { type Halt, type ReplayOutcome, applyLog } from '../replay-log.js';
 import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, parseStoreUri, withStore } from '../store-uri.js';
 
 const OPCODE_NAMES: Record<number, string> = { 3: 'registration', 4: 'bootstrap', 5: 'rotation', 6: 'reserved', 7: 'reserved' };
+
+/** The exit code of a process ended by Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
 
 export interface ReplayOptions {
   kek?: string;
@@ -18,126 +22,73 @@ export interface ReplayOptions {
   progressInterval: number;
 }
 
-/** Where and why a replay stopped. */
-interface Halt {
-  index: bigint;
-  line: number;
-  opcode: number;
-  code: string | undefined;
-  message: string;
-}
-
-interface ReplayOutcome {
-  /** Encryption entries committed. */
-  applied: number;
-  /** Entries with a non-encryption opcode: the host's own, which this command has no host for. */
-  hostEntries: number;
-  /** Entries at or below the store's applied index when the run began: a host resumes after it. */
-  alreadyApplied: number;
-  halt: Halt | undefined;
-}
-
-/**
- * Streams the log into the applier in groups of `groupSize`, one `applyEntries` (one durable
- * write) per group. At a halt, `applyEntries` has committed the entries before the halted one;
- * nothing after it is read further.
- *
- * Entries at or below the state's applied index are skipped, as a Raft host resumes after its
- * applied index: re-applying them is not always a no-op (a bootstrap replayed after a rotation
- * halts with ERR_KEY_CONFLICT, by design).
- */
-async function applyLog(applier: Applier, logPath: string, groupSize: number, progress: Progress | undefined): Promise<ReplayOutcome> {
-  const outcome: ReplayOutcome = { applied: 0, hostEntries: 0, alreadyApplied: 0, halt: undefined };
-  const resumeAfter = applier.appliedIndex;
-  let read = 0;
-  let group: (LogRecord & { ordinal: number })[] = [];
-  const flush = async (): Promise<boolean> => {
-    const batch = group;
-    group = [];
-    if (batch.length === 0) return true;
-    try {
-      await applier.applyEntries(batch);
-      outcome.applied += batch.length;
-      return true;
-    } catch (err) {
-      if (!isHalt(err)) throw err;
-      const position = isKeyledgerError(err) ? (err.position ?? 0) : 0;
-      const at = batch[position]!;
-      outcome.applied += position;
-      outcome.halt = { index: at.index, line: at.line, opcode: at.entry[0]!, ...reasonOf(err) };
-      read = at.ordinal - 1;
-      return false;
-    }
-  };
-  for await (const record of readLog(logPath)) {
-    read++;
-    if (record.index <= resumeAfter) outcome.alreadyApplied++;
-    else if (isEncryptionOpcode(record.entry[0]!)) group.push({ ...record, ordinal: read });
-    else outcome.hostEntries++;
-    if (group.length >= groupSize) {
-      if (!(await flush())) break;
-      progress?.update(read);
-    }
-  }
-  if (outcome.halt === undefined) await flush();
-  progress?.stop(read);
-  return outcome;
-}
-
 function printHalt(halt: Halt, logPath: string): void {
   const c = stderr.c;
   const opcode = `opcode ${hex(halt.opcode, 2)} ${OPCODE_NAMES[halt.opcode] ?? ''}`.trimEnd();
   stderr.line(`${c.red(c.bold(`halted at raft index ${halt.index}`))} (${logPath}:${halt.line}), ${opcode}`);
   stderr.line(`  ${c.bold(halt.code ?? 'error')}: ${halt.message}`);
   if (halt.code === 'ERR_KEK_NOT_CONFIGURED') stderr.line('  hint: pass --kek FILE, the KEK the DEKs were wrapped with');
-  stderr.line('  the entry was not applied and must not be skipped; nothing after it was applied');
+  if (halt.code === 'ERR_STORE_IO') {
+    stderr.line('  the store could not be written (a full disk, a read-only or failing device): fix it and run the same command to resume');
+  } else {
+    stderr.line('  the entry was not applied and must not be skipped; nothing after it was applied');
+  }
 }
 
 /**
- * Applies a JSON Lines log with group commit. The whole file is validated first, so a malformed
- * line means nothing at all is applied. Returns 0 when every entry applied, 2 at a halt.
+ * Ctrl-C: the first one stops the replay after the group commit in flight (what is committed
+ * stays, re-running resumes after it); a second one exits at once, the cursor restored.
  */
-export async function runReplay(logPath: string, options: ReplayOptions): Promise<number> {
-  const uri = parseStoreUri(options.store);
-  const { records } = await scanLog(logPath);
-  const kek = await openKek(options.kek);
-  const raftKeys: string[] = [];
-  const started = performance.now();
-  let result: ReplayOutcome & { appliedIndex: bigint | undefined };
+function catchInterrupt(): { requested: () => boolean; release: () => void } {
+  let requested = false;
+  const handler = (): void => {
+    if (requested) {
+      if (stderr.isTTY) stderr.stream.write('\u001b[?25h\n');
+      process.exit(EXIT_INTERRUPTED);
+    }
+    requested = true;
+  };
+  process.on('SIGINT', handler);
+  return { requested: () => requested, release: () => process.off('SIGINT', handler) };
+}
+
+/** Validates the whole snapshot first, with progress on a long log; nothing is applied before. */
+async function validate(log: LogSnapshot, options: ReplayOptions, interrupted: () => boolean): Promise<number> {
+  const progress = options.json
+    ? undefined
+    : createProgress(stderr, 'validate', log.size, { unit: 'bytes', intervalMs: options.progressInterval, transient: true });
+  let records = 0;
+  let bytes = 0;
   try {
-    result = await withStore(uri, {}, async (store) => {
-      const applier = await Applier.open(store, {
-        ...(kek ? { kek } : {}),
-        onRaftKeyInstalled: (cutover, dekId) => {
-          raftKeys.push(`raft envelope key: DEK ${dekId} in effect from raft index ${cutover}`);
-        },
-      });
-      try {
-        const progress = options.json
-          ? undefined
-          : createProgress(stderr, 'replay', records, { unit: 'entries', intervalMs: options.progressInterval });
-        const outcome = await applyLog(applier, logPath, options.groupSize, progress);
-        // Raised by bootstrap and rotation entries only; there is no index before a bootstrap.
-        const appliedIndex = applier.state.keys.size > 0 ? applier.appliedIndex : undefined;
-        return { ...outcome, appliedIndex };
-      } finally {
-        await applier.close();
-      }
-    });
+    for await (const _ of log.records((done) => {
+      bytes = done;
+      progress?.update(done);
+    })) {
+      records++;
+      if (interrupted()) break;
+    }
   } finally {
-    kek?.close();
+    progress?.stop(bytes);
   }
-  const { applied, hostEntries, alreadyApplied, halt, appliedIndex } = result;
+  return records;
+}
+
+type Result = ReplayOutcome & { records: number; appliedIndex: bigint | undefined };
+
+function printOutcome(r: Result, options: ReplayOptions, storeName: string, logPath: string, raftKeys: string[], ms: number): void {
   if (options.json) {
+    const halt = r.halt;
     stdout.line(
-      JSON.stringify({
-        store: formatStoreUri(uri),
+      jsonLine({
+        store: storeName,
         log: logPath,
-        entries: records,
-        applied,
-        host_entries_skipped: hostEntries,
-        already_applied_skipped: alreadyApplied,
-        raft_applied_index: appliedIndex?.toString() ?? null,
+        entries: r.records,
+        applied: r.applied,
+        host_entries_skipped: r.hostEntries,
+        already_applied_skipped: r.alreadyApplied,
+        raft_applied_index: r.appliedIndex?.toString() ?? null,
+        durable_index: r.durableIndex.toString(),
+        interrupted: r.interrupted,
         halt:
           halt === undefined
             ? null
@@ -150,24 +101,99 @@ export async function runReplay(logPath: string, options: ReplayOptions): Promis
               },
       }),
     );
-  } else {
-    for (const k of raftKeys) stdout.line(k);
-    const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    const skipped = [
-      alreadyApplied > 0 ? `, skipped ${alreadyApplied} entries at or below the store's applied index` : '',
-      hostEntries > 0 ? `, skipped ${hostEntries} host entries (not encryption opcodes)` : '',
-    ].join('');
-    const state = appliedIndex === undefined ? 'no encryption state (no bootstrap applied)' : `state applied index ${appliedIndex}`;
-    stdout.line(`applied ${applied} of ${records} entries to ${formatStoreUri(uri)} in ${seconds}s${skipped}; ${state}`);
-    if (halt !== undefined) printHalt(halt, logPath);
+    return;
   }
-  return halt === undefined ? ExitCode.OK : ExitCode.PROBLEM;
+  for (const k of raftKeys) stdout.line(k);
+  const skipped = [
+    r.alreadyApplied > 0 ? `, skipped ${r.alreadyApplied} entries at or below the store's applied index` : '',
+    r.hostEntries > 0 ? `, skipped ${r.hostEntries} host entries (not encryption opcodes)` : '',
+  ].join('');
+  const state = r.appliedIndex === undefined ? 'no encryption state (no bootstrap applied)' : `state applied index ${r.appliedIndex}`;
+  stdout.line(`applied ${r.applied} of ${r.records} entries to ${storeName} in ${(ms / 1000).toFixed(2)}s${skipped}; ${state}`);
+  if (r.halt !== undefined) printHalt(r.halt, logPath);
+}
+
+function printInterrupted(durableIndex: bigint | undefined, storeName: string): void {
+  const c = stderr.c;
+  if (durableIndex === undefined) {
+    stderr.line(c.yellow('interrupted while validating the log: nothing was applied'));
+    return;
+  }
+  stderr.line(c.yellow(`interrupted: every entry up to raft index ${durableIndex} is durable in ${storeName}`));
+  stderr.line(c.yellow('  run the same command again to resume from there'));
+}
+
+/**
+ * Applies a JSON Lines log with group commit. The whole snapshot is validated first, so a
+ * malformed line means nothing at all is applied. Returns 0 when every entry applied, 2 at a
+ * halt, 1 for an I/O halt, 130 after Ctrl-C.
+ */
+export async function runReplay(logPath: string, options: ReplayOptions): Promise<number> {
+  const uri = parseStoreUri(options.store);
+  const storeName = formatStoreUri(uri);
+  const interrupt = catchInterrupt();
+  const log = await LogSnapshot.open(logPath);
+  try {
+    const records = await validate(log, options, interrupt.requested);
+    if (interrupt.requested()) {
+      printInterrupted(undefined, storeName);
+      return EXIT_INTERRUPTED;
+    }
+    const kek = await openKek(options.kek);
+    const raftKeys: string[] = [];
+    const started = performance.now();
+    let clock: Date | undefined;
+    let result: Result;
+    try {
+      result = await withStore(uri, {}, async (store) => {
+        const applier = await Applier.open(store, {
+          ...(kek ? { kek } : {}),
+          now: () => clock ?? new Date(),
+          onRaftKeyInstalled: (cutover, dekId) => {
+            raftKeys.push(`raft envelope key: DEK ${dekId} in effect from raft index ${cutover}`);
+          },
+        });
+        try {
+          const progress = options.json
+            ? undefined
+            : createProgress(stderr, 'replay', records, { unit: 'entries', intervalMs: options.progressInterval });
+          const outcome = await applyLog(applier, log, {
+            groupSize: options.groupSize,
+            // The applier's applied index: the state's raft_applied_index or the applied-index record.
+            resumeAfter: applier.appliedIndex,
+            progress,
+            interrupted: interrupt.requested,
+            setClock: (time) => {
+              clock = time;
+            },
+          });
+          // Raised by bootstrap and rotation entries only; there is no index before a bootstrap.
+          const appliedIndex = applier.state.keys.size > 0 ? applier.appliedIndex : undefined;
+          return { ...outcome, records, appliedIndex };
+        } finally {
+          await applier.close();
+        }
+      });
+    } finally {
+      kek?.close();
+    }
+    printOutcome(result, options, storeName, logPath, raftKeys, performance.now() - started);
+    if (result.interrupted) {
+      if (!options.json) printInterrupted(result.durableIndex, storeName);
+      return EXIT_INTERRUPTED;
+    }
+    if (result.halt?.code === 'ERR_STORE_IO') return ExitCode.ERROR;
+    return result.halt === undefined ? ExitCode.OK : ExitCode.PROBLEM;
+  } finally {
+    interrupt.release();
+    await log.close();
+  }
 }
 
 export function replayCommand(): Command {
   return new Command('replay')
     .description('apply a JSON Lines log of encryption entries ({"index": "<decimal>", "entry": "<hex>"}) with group commit')
-    .argument('<log>', 'the JSON Lines log file')
+    .argument('<log>', 'the JSON Lines log file (a regular file; read as it is when the command starts)')
     .option('--kek <file>', 'KEK file (32 bytes, mode 0600) the DEKs were wrapped with; needed for bootstrap and rotation entries')
     .option('--store <uri>', `store to apply to: ${STORE_URI_HELP}`, DEFAULT_STORE)
     .addOption(
@@ -182,10 +208,13 @@ export function replayCommand(): Command {
     .addHelpText(
       'after',
       `
-The whole log is validated before anything is applied. On a terminal stderr shows a progress
-bar with rate and ETA; otherwise one progress line per --progress-interval.
+The whole log (as it is when the command starts) is validated before anything is applied. On a
+terminal stderr shows a progress bar with rate and ETA; otherwise one progress line per
+--progress-interval. Ctrl-C stops after the group commit in flight and says where; running the
+same command again resumes.
 Exit codes: 0 every entry applied, 2 halted at an entry (its index, opcode and reason are
-printed), 1 usage error, malformed log line (nothing is applied) or I/O error.
+printed), 1 usage error, malformed log line (nothing is applied) or I/O error (a full disk
+included), 130 interrupted by Ctrl-C.
 
 Example:
   $ keyledger replay keyledger-demo-x1y2z3/demo-log.jsonl --kek keyledger-demo-x1y2z3/kek.bin --store lmdb:./replica-b`,

@@ -1,20 +1,11 @@
-import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import {
-  REGISTRY_PREFIX,
-  STATE_KEY,
-  bytesEqual,
-  decodeState,
-  encodeState,
-  exportSidecar,
-  importSidecar,
-  type EncryptionState,
-  type RegistryStore,
-} from '@keyledger/core';
+import { exportSidecar, readSidecar } from '@keyledger/core';
 import { CliError, ExitCode } from '../cli-error.js';
+import { readRegularFile, writeFileAtomically } from '../files.js';
 import { openKek } from '../kek-file.js';
-import { stderr, stdout } from '../output.js';
+import { stdout } from '../output.js';
+import { readStoreSidecar, stateSummary, writeStoreSidecar } from '../sidecar-store.js';
 import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, parseStoreUri, withStore } from '../store-uri.js';
 
 export interface ExportOptions {
@@ -29,60 +20,45 @@ export interface ImportOptions {
   force?: boolean;
 }
 
-function summary(s: EncryptionState): string {
-  return `applied index ${s.raftAppliedIndex}, ${s.keys.size} keys, active storage DEK ${s.active.storage} and raft DEK ${s.active.raft}`;
-}
-
-/** Writes `text` with mode 0600 and fsyncs it: a sidecar is the backup of every wrapped DEK. */
-async function writeDurably(path: string, text: string, overwrite: boolean): Promise<void> {
-  let fh: FileHandle;
-  try {
-    fh = await open(path, overwrite ? 'w' : 'wx', 0o600);
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'EEXIST') throw new CliError(`${path} already exists: pass --force to overwrite it`, { cause: err });
-    throw new CliError(`cannot write ${path} (${code ?? 'error'})`, { cause: err });
-  }
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Prints (or writes with `--out`) the store's state as elastickv's `keys.json` sidecar (docs/design.md, 'State record'). */
+/**
+ * Prints (or writes with `--out`) the store's state as elastickv's `keys.json` sidecar, with the
+ * writer registry under `keyledger_registry` (elastickv ignores the field): a restore needs both
+ * (docs/design.md, 'State record').
+ */
 export async function runExportSidecar(options: ExportOptions): Promise<number> {
   const uri = parseStoreUri(options.store);
-  const raw = await withStore(uri, { mustExist: true }, (store) => store.get(STATE_KEY));
-  if (raw === undefined) throw new CliError(`${formatStoreUri(uri)} holds no encryption state (no bootstrap applied): nothing to export`);
-  const state = decodeState(raw);
-  const text = exportSidecar(state);
+  const name = formatStoreUri(uri);
+  const sidecar = await withStore(uri, { create: false }, (store) => readStoreSidecar(store, name));
+  if (sidecar === undefined) throw new CliError(`${name} holds no encryption state (no bootstrap applied): nothing to export`);
+  const text = exportSidecar(sidecar.state, sidecar.registry);
   if (options.out === undefined) {
     process.stdout.write(text);
   } else {
     const out = resolve(options.out);
-    await writeDurably(out, text, options.force === true);
-    stdout.line(`wrote ${out}: ${summary(state)}`);
+    await writeFileAtomically(out, text, { overwrite: options.force === true });
+    stdout.line(`wrote ${out}: ${stateSummary(sidecar.state)}, ${sidecar.registry.writers.length} writer rows`);
   }
   return ExitCode.OK;
 }
 
+/** The advice for a sidecar without rows: what restores a replica instead. */
+const WITHOUT_ROWS = `it carries no writer registry (keys.json written by elastickv or by an older keyledger).
+  A store restored from it would hold an applied index without the registrations below it, and would
+  accept a rolled-back epoch or a colliding slot; replaying the log on top of it does not rebuild them
+  (entries up to that index are skipped). Restore instead:
+  - replay the log from its start into an empty store (it rebuilds state and registry):
+      keyledger replay LOG --kek KEK --store URI
+  - or export a new sidecar from a healthy replica with this version (keyledger export-sidecar).`;
+
 /**
- * Writes a `keys.json` sidecar into the store as its encryption state. With `--kek`, every
- * wrapped DEK must unwrap first. A store that already holds a different state is left alone
- * unless `--force`: replacing it can roll the applied index back or drop keys that data is
- * encrypted under. Registry rows are not touched.
+ * Writes a sidecar into the store: state, writer rows and applied index in one atomic write.
+ * With `--kek`, every wrapped DEK must unwrap first. A sidecar without rows is refused.
  */
 export async function runImportSidecar(file: string, options: ImportOptions): Promise<number> {
   const uri = parseStoreUri(options.store);
-  let text: string;
-  try {
-    text = await readFile(resolve(file), 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file} (${(err as { code?: string }).code ?? 'error'})`, { cause: err });
-  }
-  const state = importSidecar(text);
+  const path = resolve(file);
+  const { state, registry } = readSidecar(await readRegularFile(path, 'sidecar'));
+  if (registry === undefined) throw new CliError(`${path} cannot restore a replica: ${WITHOUT_ROWS}`);
   const kek = await openKek(options.kek);
   if (kek) {
     try {
@@ -91,54 +67,32 @@ export async function runImportSidecar(file: string, options: ImportOptions): Pr
       kek.close();
     }
   }
-  const record = encodeState(state);
-  const outcome = await withStore(uri, {}, async (store) => {
-    const existing = await store.get(STATE_KEY);
-    if (existing !== undefined) {
-      let current: EncryptionState | undefined;
-      try {
-        current = decodeState(existing);
-      } catch {
-        current = undefined;
-      }
-      if (current !== undefined && bytesEqual(encodeState(current), record)) return 'unchanged';
-      if (!options.force) {
-        const what = current === undefined ? 'a damaged state' : `a different state (${summary(current)})`;
-        throw new CliError(`${formatStoreUri(uri)} already holds ${what}: pass --force to replace it`);
-      }
-    }
-    await store.write([{ key: STATE_KEY, value: record }]);
-    return (await hasWriterRows(store)) ? 'written' : 'written-without-rows';
-  });
-  stdout.line(
-    outcome === 'unchanged'
-      ? `${formatStoreUri(uri)} already holds this state; nothing written`
-      : `imported into ${formatStoreUri(uri)}: ${summary(state)}${kek ? ' (every DEK unwraps with the KEK)' : ''}`,
-  );
-  if (outcome === 'written-without-rows') {
-    // keys.json carries no writer registry: until the rows are back, a rolled-back epoch or a
-    // colliding slot would be accepted as a first registration.
-    stderr.line(stderr.c.yellow('warning: the store has no writer registry rows, and keys.json does not carry them.'));
-    stderr.line(stderr.c.yellow('  Replay the log from its start (or restore the registry) before this replica writes with these keys.'));
+  const name = formatStoreUri(uri);
+  const outcome = await withStore(uri, {}, (store) => writeStoreSidecar(store, name, { state, registry }, options.force === true));
+  if (outcome === 'unchanged') {
+    stdout.line(`${name} already holds this state and registry; nothing written`);
+    return ExitCode.OK;
   }
+  stdout.line(
+    `imported into ${name}: ${stateSummary(state)}, ${registry.writers.length} writer rows, complete up to raft index ${registry.appliedIndex}${kek ? ' (every DEK unwraps with the KEK)' : ''}`,
+  );
+  stdout.line(`To catch up, replay the log: entries up to raft index ${registry.appliedIndex} are skipped, the rest applied.`);
+  stdout.line(`  keyledger replay LOG --kek ${options.kek === undefined ? 'KEK' : resolve(options.kek)} --store ${name}`);
   return ExitCode.OK;
-}
-
-async function hasWriterRows(store: RegistryStore): Promise<boolean> {
-  for await (const _ of store.scan(REGISTRY_PREFIX)) return true;
-  return false;
 }
 
 export function exportSidecarCommand(): Command {
   return new Command('export-sidecar')
-    .description("write the store's encryption state as a keys.json sidecar (wrapped DEKs only) to stdout or --out")
+    .description("write the store's encryption state and writer registry as a keys.json sidecar (wrapped DEKs only)")
     .option('--store <uri>', `store to read: ${STORE_URI_HELP}`, DEFAULT_STORE)
-    .option('--out <file>', 'write to this file (mode 0600, fsynced) instead of stdout')
-    .option('--force', 'overwrite --out if it exists')
+    .option('--out <file>', 'write to this file (mode 0600, atomically: temporary file, fsync, rename) instead of stdout')
+    .option('--force', 'replace --out if it exists (a symlink is never followed)')
     .addHelpText(
       'after',
       `
-Exit codes: 0 exported, 1 no such store, no state, or the file cannot be written.
+The registry rows go under "keyledger_registry", a field elastickv's reader ignores.
+Exit codes: 0 exported, 1 no such store, no state, a damaged registry row, or the file cannot be
+written (an existing --out is then unchanged).
 
 Example:
   $ keyledger export-sidecar --store sqlite:./keyledger.db --out keys.json`,
@@ -150,7 +104,7 @@ Example:
 
 export function importSidecarCommand(): Command {
   return new Command('import-sidecar')
-    .description('write a keys.json sidecar (version 1 or 2) into the store as its encryption state')
+    .description('restore a store from a keys.json sidecar written by export-sidecar: state and writer registry, one atomic write')
     .argument('<file>', 'the keys.json sidecar')
     .option('--store <uri>', `store to write: ${STORE_URI_HELP}`, DEFAULT_STORE)
     .option('--kek <file>', 'check that every wrapped DEK unwraps with this KEK before importing')
@@ -158,11 +112,12 @@ export function importSidecarCommand(): Command {
     .addHelpText(
       'after',
       `
-The store must not be in use by a running applier. Registry rows are not touched, and
-keys.json does not carry them: a store restored from keys.json alone has an empty writer
-registry, which would accept a rolled-back epoch or a colliding slot. A warning says so.
-Exit codes: 0 imported (or already identical), 1 bad sidecar, KEK mismatch, a different state
-already in the store without --force, or an I/O error.
+The store must not be in use by a running applier. A sidecar without "keyledger_registry" (one
+written by elastickv) is refused: it cannot restore a replica; replay the log from its start
+into an empty store instead. After an import, replay the log: entries up to the sidecar's
+applied index are skipped.
+Exit codes: 0 imported (or already identical), 1 bad sidecar or one without rows, KEK mismatch,
+a different state already in the store without --force, or an I/O error.
 
 Example:
   $ keyledger import-sidecar keys.json --store lmdb:./replica-c --kek kek.bin`,

@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, hasCode } from '../../src/errors.js';
 import { decodeState, emptyState, encodeState, type EncryptionState } from '../../src/state/encryption-state.js';
-import { exportSidecar, importSidecar } from '../../src/state/sidecar.js';
+import {
+  exportSidecar,
+  importSidecar,
+  readSidecar,
+  registryEntries,
+  sidecarWriter,
+  type SidecarRegistry,
+} from '../../src/state/sidecar.js';
+import { decodeRegistryKey, registryKey } from '../../src/codec/registry-key.js';
+import { encodeRegistryRow } from '../../src/codec/registry-row.js';
 import { validState } from './arbitraries.js';
 
 const W1 = Buffer.from(new Uint8Array(60).fill(0x11)).toString('base64');
@@ -177,5 +186,80 @@ describe('importSidecar', () => {
 
   it('refuses input that is not a string', () => {
     expectMalformed(() => importSidecar(Buffer.from('{}') as unknown as string), 'must be JSON text');
+  });
+});
+
+describe('sidecar registry (keyledger_registry)', () => {
+  const registry = (): SidecarRegistry => ({
+    appliedIndex: 9n,
+    writers: [
+      { dekId: 2, fullNodeId: 0x41b788e2c3d90b02n, firstSeenEpoch: 1, lastSeenEpoch: 3 },
+      { dekId: 1, fullNodeId: 0x9f3c21d45e100a01n, firstSeenEpoch: 1, lastSeenEpoch: 1 },
+    ],
+  });
+
+  it('keeps the version-2 fields byte-identical and adds one top-level field after them', () => {
+    const plain = exportSidecar(state());
+    const text = exportSidecar(state(), registry());
+    // Everything elastickv reads is the same text; the registry follows as the last field, which
+    // elastickv's json.Unmarshal into its Sidecar struct ignores.
+    expect(text.startsWith(plain.slice(0, plain.lastIndexOf('\n}')))).toBe(true);
+    const doc = JSON.parse(text);
+    expect(Object.keys(doc)).toEqual([...Object.keys(JSON.parse(plain)), 'keyledger_registry']);
+    expect(doc.keyledger_registry).toEqual({
+      applied_index: 9,
+      writers: [
+        { dek_id: 1, node_id: '0x9f3c21d45e100a01', first_epoch: 1, last_epoch: 1 },
+        { dek_id: 2, node_id: '0x41b788e2c3d90b02', first_epoch: 1, last_epoch: 3 },
+      ],
+    });
+  });
+
+  it('round-trips state and rows; importSidecar still returns the state alone', () => {
+    const text = exportSidecar(state(), registry());
+    const back = readSidecar(text);
+    expect(encodeState(back.state)).toEqual(encodeState(state()));
+    expect(back.registry?.appliedIndex).toBe(9n);
+    expect(back.registry?.writers).toHaveLength(2);
+    expect(encodeState(importSidecar(text))).toEqual(encodeState(state()));
+    expect(readSidecar(exportSidecar(state())).registry).toBeUndefined();
+  });
+
+  it('registryEntries writes the rows under their registry keys; sidecarWriter reads them back', () => {
+    const entries = registryEntries(registry());
+    expect(entries[0]!.key).toEqual(registryKey(2, 0x41b788e2c3d90b02n));
+    expect(decodeRegistryKey(entries[1]!.key)).toEqual({ dekId: 1, nodeId16: 0x0a01 });
+    expect(entries.map(sidecarWriter)).toEqual(registry().writers);
+    const wrongSlot = {
+      key: registryKey(1, 0x0a02n),
+      value: encodeRegistryRow({ fullNodeId: 0x0a01n, firstSeenEpoch: 1, lastSeenEpoch: 1 }),
+    };
+    expect(() => sidecarWriter(wrongSlot)).toThrow(/slot/);
+  });
+
+  it.each([
+    ['an applied index below the state', { applied_index: 6, writers: [] }, 'below the state'],
+    ['a bad node id', { applied_index: 9, writers: [{ dek_id: 1, node_id: '12', first_epoch: 1, last_epoch: 1 }] }, 'node_id'],
+    [
+      'an epoch over u16',
+      { applied_index: 9, writers: [{ dek_id: 1, node_id: '0x0000000000000001', first_epoch: 1, last_epoch: 70000 }] },
+      'last_epoch',
+    ],
+    [
+      'one slot twice',
+      {
+        applied_index: 9,
+        writers: [
+          { dek_id: 1, node_id: '0x0000000000000001', first_epoch: 1, last_epoch: 1 },
+          { dek_id: 1, node_id: '0x1000000000000001', first_epoch: 1, last_epoch: 1 },
+        ],
+      },
+      'second time',
+    ],
+    ['an unknown field', { applied_index: 9, writers: [], extra: 1 }, 'unknown field "extra"'],
+    ['a missing field', { applied_index: 9 }, 'missing field document.writers'],
+  ])('refuses %s', (_what, reg, mentions) => {
+    const doc = { ...JSON.parse(exportSidecar(state())), keyledger_registry: reg };
+    expectMalformed(() => readSidecar(JSON.stringify(doc)), mentions);
   });
 });
