@@ -26,13 +26,18 @@ const blocks = readmes.flatMap((readme) =>
 );
 const runnable = blocks.filter((b) => b.meta.has('runnable'));
 
-/** What each runnable example must print, beyond exiting 0; every runnable example must be listed. */
+/** What each runnable example must print, beyond exiting 0, by README and section; every runnable example must be listed. */
 const EXPECTED_OUTPUT: Record<string, RegExp[]> = {
-  'packages/core/README.md': [/index 1: bootstrap/, /index 2: registration/, /index 3: registration/],
-  'packages/lmdb/README.md': [/^registration$/m],
-  'packages/level/README.md': [/^registration$/m],
-  'packages/sqlite/README.md': [/^registration$/m],
+  'packages/core/README.md#Usage': [/index 1: bootstrap/, /index 2: registration/, /index 3: registration/],
+  'packages/core/README.md#Encryptor: the nonce-safe write path': [/^epoch 1: 39-byte envelope opens to hello$/m],
+  'packages/lmdb/README.md#Usage': [/^registration$/m],
+  'packages/level/README.md#Usage': [/^registration$/m],
+  'packages/sqlite/README.md#Usage': [/^registration$/m],
 };
+
+function exampleKey(b: (typeof blocks)[number]): string {
+  return `${b.readme}#${b.section}`;
+}
 
 function fileName(b: (typeof blocks)[number]): string {
   return `${b.readme.replace(/[^a-z0-9]+/gi, '-')}-${b.line}`;
@@ -43,7 +48,7 @@ describe('README code examples', () => {
     const unmarked = blocks.filter((b) => !b.meta.has('runnable') && !b.meta.has('file')).map((b) => b.label);
     expect(unmarked).toEqual([]);
     expect(runnable.length).toBeGreaterThanOrEqual(4);
-    expect(new Set(runnable.map((b) => b.readme))).toEqual(new Set(Object.keys(EXPECTED_OUTPUT)));
+    expect(new Set(runnable.map(exampleKey))).toEqual(new Set(Object.keys(EXPECTED_OUTPUT)));
   });
 
   it('the TypeScript examples type-check as copied (strict, against the built packages)', async () => {
@@ -69,7 +74,7 @@ describe('README code examples', () => {
     const file = join(scratch, `${fileName(b)}.mjs`);
     writeFileSync(file, js);
     const { stdout } = await run(process.execPath, [file], { cwd: scratch, encoding: 'utf8' });
-    for (const pattern of EXPECTED_OUTPUT[b.readme] ?? []) expect(stdout).toMatch(pattern);
+    for (const pattern of EXPECTED_OUTPUT[exampleKey(b)] ?? []) expect(stdout).toMatch(pattern);
   });
 
   it('the core README quickstart block is examples/quickstart.mjs (core runs that file in its own test)', () => {
