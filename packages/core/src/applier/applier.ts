@@ -180,7 +180,7 @@ export class Applier {
    * next exactly as if they had been made one by one.
    */
   async #commit(calls: PendingCall[]): Promise<PendingCall[]> {
-    const items = calls.flatMap((c) => c.items);
+    const items = calls.length === 1 ? calls[0]!.items : calls.flatMap((c) => c.items);
     const base = { store: this.#store, state: this.#state, keystore: this.#keystore, options: this.#options, applied: this.#applied };
     let outcome: GroupOutcome | undefined;
     try {
@@ -211,7 +211,7 @@ export class Applier {
       const upTo = stopped ? outcome.stopAt : end;
       for (let i = offset; i < upTo; i++) this.#emit({ index: call.items[i - offset]!.index, result: outcome.results[i]! });
       if (!stopped) {
-        call.resolve(outcome.results.slice(offset, end));
+        call.resolve(calls.length === 1 ? outcome.results : outcome.results.slice(offset, end));
         offset = end;
         continue;
       }
