@@ -4,6 +4,7 @@ import { REGISTRY_ROW_LENGTH } from '../codec/registry-row.js';
 import { Keystore } from '../crypto/keystore.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 import type { EncryptionState } from '../state/encryption-state.js';
+import { getManyHandedOver } from '../store/base-registry-store.js';
 import type { RegistryStore, StoreEntry } from '../store/registry-store.js';
 
 /**
@@ -87,7 +88,8 @@ export class GroupTxn implements RowTxn {
       missingSlots.push(slot);
     }
     if (missing.length === 0) return;
-    const values = store.getMany ? await store.getMany(missing) : await Promise.all(missing.map((k) => store.get(k)));
+    // The keys are views of this group's key buffer, which nothing writes again.
+    const values = await getManyHandedOver(store, missing);
     for (let i = 0; i < missingSlots.length; i++) this.#known.set(missingSlots[i]!, values[i]);
   }
 

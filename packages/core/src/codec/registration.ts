@@ -108,5 +108,6 @@ const SAFE_HIGH_WORD = 2 ** 21;
 export function registrationNode(entry: Uint8Array): bigint {
   const hi = readU32BE(entry, REGISTRATION_NODE_AT);
   const lo = readU32BE(entry, REGISTRATION_NODE_AT + 4);
-  return hi < SAFE_HIGH_WORD ? BigInt(hi * 0x1_0000_0000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  // hi × 2^32 is exact as a double at any hi (32 significant bits).
+  return hi < SAFE_HIGH_WORD ? BigInt(hi * 0x1_0000_0000 + lo) : BigInt(hi * 0x1_0000_0000) + BigInt(lo);
 }
