@@ -211,7 +211,8 @@ export class Applier {
       const end = offset + call.items.length;
       const stopped = outcome.stopAt < end;
       const upTo = stopped ? outcome.stopAt : end;
-      if (this.#listeners.size > 0) for (let i = offset; i < upTo; i++) this.#emit({ index: call.items[i - offset]!.index, result: outcome.results[i]! });
+      if (this.#listeners.size > 0)
+        for (let i = offset; i < upTo; i++) this.#emit({ index: call.items[i - offset]!.index, result: outcome.results[i]! });
       if (!stopped) {
         call.resolve(calls.length === 1 ? outcome.results : outcome.results.slice(offset, end));
         offset = end;

@@ -5,7 +5,6 @@ import { ErrorCode, KeyledgerError } from '../errors.js';
 /** What a registration did to its slot. */
 export type RegistrationEffect = 'inserted' | 'advanced' | 'replayed';
 
-
 function hex64(v: bigint): string {
   return `0x${v.toString(16).padStart(16, '0')}`;
 }

@@ -200,10 +200,12 @@ export abstract class BaseRegistryStore implements RegistryStore {
       let at = 0;
       for (let i = 0; i < puts.length; i++) {
         const { key, value } = puts[i]!;
+        const valueAt = at + key.length;
+        const end = valueAt + value.length;
         slab.set(key, at);
-        const k = slab.subarray(at, (at += key.length));
-        slab.set(value, at);
-        copies[i] = { key: k, value: slab.subarray(at, (at += value.length)) };
+        slab.set(value, valueAt);
+        copies[i] = { key: slab.subarray(at, valueAt), value: slab.subarray(valueAt, end) };
+        at = end;
       }
     } catch (err) {
       return Promise.reject(err);
