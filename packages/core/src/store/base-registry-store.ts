@@ -46,14 +46,20 @@ function noValue(): void {}
  */
 const HANDED_OVER = Symbol('keyledger.handedOver');
 
-/** `store.write(puts)`, without the copy when the store is one of ours: `puts` and their bytes must be the caller's alone, and never changed again. */
+/**
+ * `store.write(puts)`, without the copy when the store is one of ours and does not override
+ * `write` (a subclass that does is called as usual): `puts` and their bytes must be the caller's
+ * alone, and never changed again.
+ */
 export function writeHandedOver(store: RegistryStore, puts: readonly StoreEntry[]): Promise<void> {
-  return store instanceof BaseRegistryStore ? store[HANDED_OVER].write(puts) : store.write(puts);
+  return store instanceof BaseRegistryStore && store.write === BaseRegistryStore.prototype.write
+    ? store[HANDED_OVER].write(puts)
+    : store.write(puts);
 }
 
-/** `store.getMany(keys)` (or one `get` per key), without copying `keys` in when the store is one of ours; the same condition as {@link writeHandedOver}. */
+/** `store.getMany(keys)` (or one `get` per key), without copying `keys` in; the same conditions as {@link writeHandedOver}. */
 export function getManyHandedOver(store: RegistryStore, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
-  if (store instanceof BaseRegistryStore) return store[HANDED_OVER].getMany(keys);
+  if (store instanceof BaseRegistryStore && store.getMany === BaseRegistryStore.prototype.getMany) return store[HANDED_OVER].getMany(keys);
   return store.getMany ? store.getMany(keys) : Promise.all(keys.map((k) => store.get(k)));
 }
 
