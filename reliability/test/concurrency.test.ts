@@ -84,20 +84,23 @@ function holdInOtherProcess(store: StoreName, dir: string): Promise<{ stop: () =
 }
 
 describe('two processes on one location', () => {
-  it.each(['level', 'sqlite'] as const)('%s: a second process opening a held location is refused with ERR_STORE_IN_USE', async (store) => {
-    const dir = freshDir();
-    const held = await holdInOtherProcess(store, dir);
-    try {
-      const err = await openStore(store, dir).then(
-        async (s) => {
-          await s.close();
-          return undefined;
-        },
-        (e: unknown) => e,
-      );
-      expect(hasCode(err, ErrorCode.STORE_IN_USE), `expected ERR_STORE_IN_USE, got ${String(err)}`).toBe(true);
-    } finally {
-      held.stop();
-    }
-  });
+  it.each(['lmdb', 'level', 'sqlite'] as const)(
+    '%s: a second process opening a held location is refused with ERR_STORE_IN_USE',
+    async (store) => {
+      const dir = freshDir();
+      const held = await holdInOtherProcess(store, dir);
+      try {
+        const err = await openStore(store, dir).then(
+          async (s) => {
+            await s.close();
+            return undefined;
+          },
+          (e: unknown) => e,
+        );
+        expect(hasCode(err, ErrorCode.STORE_IN_USE), `expected ERR_STORE_IN_USE, got ${String(err)}`).toBe(true);
+      } finally {
+        held.stop();
+      }
+    },
+  );
 });

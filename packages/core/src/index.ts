@@ -31,6 +31,12 @@ export { MAX_KEY_LENGTH } from './store/registry-store.js';
 export type { RegistryStore, StoreEntry } from './store/registry-store.js';
 export { BaseRegistryStore } from './store/base-registry-store.js';
 export { MemoryRegistryStore } from './store/memory-registry-store.js';
+export { AdapterErrors } from './store/adapter/adapter-errors.js';
+export type { HandleMemberKind, HandleRule } from './store/adapter/adapter-errors.js';
+export { prepareStoreLocation, readCreateOption } from './store/adapter/store-location.js';
+export type { StoreLocationRules, StoreLocationState, StoreOpenOptions } from './store/adapter/store-location.js';
+export { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, createPrivateFile, restrictFilesIn } from './store/adapter/private-files.js';
+export { OwnedResources } from './store/adapter/owned-resources.js';
 
 export { Applier } from './applier/applier.js';
 export type { ApplierOptions, IndexedEntry } from './applier/applier-options.js';

@@ -1,28 +1,16 @@
-import { BaseRegistryStore, ErrorCode, KeyledgerError, prefixUpperBound } from '@keyledger/core';
-import type { StoreEntry } from '@keyledger/core';
+import {
+  AdapterErrors,
+  BaseRegistryStore,
+  OwnedResources,
+  prefixUpperBound,
+  prepareStoreLocation,
+  readCreateOption,
+  restrictFilesIn,
+} from '@keyledger/core';
+import type { HandleRule, StoreEntry, StoreOpenOptions } from '@keyledger/core';
+import { type BinaryOptions, type LevelRows, openRows } from './registry-rows.js';
 
-/** The name of the sublevel that holds keyledger's rows, apart from the user's own data. */
-export const LEVEL_REGISTRY_SUBLEVEL = 'keyledger-registry';
-
-/** Binary in, binary out: passed on every call so that the user's own encodings never apply. */
-const BINARY = { keyEncoding: 'view', valueEncoding: 'view' } as const;
-type BinaryOptions = typeof BINARY;
-const SYNC_BINARY = { ...BINARY, sync: true } as const;
-
-/** Reads and batches, as both the database and its sublevel offer them. */
-interface LevelReadWrite {
-  get(key: Uint8Array, options: BinaryOptions): Promise<Uint8Array | undefined>;
-  put(key: Uint8Array, value: Uint8Array, options: BinaryOptions & { sync: boolean }): Promise<void>;
-  getMany(keys: Uint8Array[], options: BinaryOptions): Promise<(Uint8Array | undefined)[]>;
-  batch(operations: { type: 'put'; key: Uint8Array; value: Uint8Array }[], options: BinaryOptions & { sync: boolean }): Promise<void>;
-}
-
-/** The slice of an abstract-level sublevel this adapter calls. */
-interface LevelSublevel extends LevelReadWrite {
-  /** The sublevel's key prefix in the database, e.g. `!keyledger-registry!`. */
-  readonly prefix: string;
-  iterator(options: BinaryOptions & { gte: Uint8Array; lt?: Uint8Array }): { all(): Promise<[Uint8Array, Uint8Array][]> };
-}
+export { LEVEL_REGISTRY_SUBLEVEL } from './registry-rows.js';
 
 /**
  * The slice of a `Level` / `ClassicLevel` database this adapter reads. Declared structurally so
@@ -43,34 +31,29 @@ export interface LevelRegistryStoreOptions {
   closeHandle?: boolean;
 }
 
+const errors = new AdapterErrors(
+  'LevelRegistryStore',
+  'pass an open on-disk database: new Level(path) from level, or new ClassicLevel(path)',
+);
+
+const DATABASE_MEMBERS = { sublevel: 'function', status: 'string', supports: 'object' } as const;
+
+const DATABASE_RULES: readonly HandleRule<LevelDatabase>[] = [
+  // Volatile, by abstract-level's manifest (memory-level says permanence: false): a volatile
+  // database forgets every registration on restart, after which a rolled-back epoch would be
+  // accepted and a nonce reused.
+  (d) =>
+    d.supports.permanence !== true
+      ? `the database is not persistent (its manifest has permanence: ${String(d.supports.permanence)})`
+      : undefined,
+  (d) => (typeof d.location !== 'string' ? 'the handle is a sublevel or has no on-disk location, not the root database' : undefined),
+  // 'opening' is accepted: level opens lazily and defers operations until it is open.
+  (d) => (d.status !== 'open' && d.status !== 'opening' ? `the database is ${d.status}` : undefined),
+];
+
 /** abstract-level wraps the reason for a failed open (e.g. `LEVEL_LOCKED`) as the error's cause. */
 function causeCode(err: unknown): unknown {
   return (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-}
-
-const PASS_INSTEAD = 'pass an open on-disk database: new Level(path) from level, or new ClassicLevel(path)';
-
-function refuse(what: string): KeyledgerError {
-  return new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `LevelRegistryStore: ${what}; ${PASS_INSTEAD}`);
-}
-
-function checkDatabase(db: unknown): LevelDatabase {
-  if (db === null || db === undefined) {
-    throw new KeyledgerError(ErrorCode.NIL_STORE, `LevelRegistryStore: no database given; ${PASS_INSTEAD}`);
-  }
-  const d = db as Partial<LevelDatabase>;
-  if (typeof d !== 'object' || typeof d.sublevel !== 'function' || typeof d.status !== 'string' || typeof d.supports !== 'object') {
-    throw refuse('the handle is not an abstract-level database (no sublevel, status and supports)');
-  }
-  // A volatile database forgets every registration on restart, after which a rolled-back epoch
-  // would be accepted and a nonce reused.
-  if (d.supports.permanence !== true || d.constructor?.name === 'MemoryLevel') {
-    throw refuse(`the database (${d.constructor?.name ?? 'unknown'}) is not persistent`);
-  }
-  if (typeof d.location !== 'string') throw refuse('the handle is a sublevel or has no on-disk location, not the root database');
-  // 'opening' is accepted: level opens lazily and defers operations until it is open.
-  if (d.status !== 'open' && d.status !== 'opening') throw refuse(`the database is ${d.status}`);
-  return d as LevelDatabase;
 }
 
 /**
@@ -84,105 +67,75 @@ function checkDatabase(db: unknown): LevelDatabase {
  */
 export class LevelRegistryStore extends BaseRegistryStore {
   readonly kind = 'level';
-  readonly #db: LevelDatabase;
-  readonly #rows: LevelSublevel;
-  /** The database itself, for reads and writes of keys prefixed here (see #prefixed). */
-  readonly #root: LevelReadWrite;
-  readonly #prefix: Uint8Array;
-  readonly #closeHandle: boolean;
+  readonly #rows: LevelRows;
+  readonly #owned = new OwnedResources();
 
   /** Throws `ERR_NIL_STORE` / `ERR_UNSUPPORTED_STORE` synchronously for a handle that cannot be durable. */
   constructor(db: LevelDatabase, options: LevelRegistryStoreOptions = {}) {
     super();
-    this.#db = checkDatabase(db);
-    this.#rows = this.#db.sublevel(LEVEL_REGISTRY_SUBLEVEL, BINARY) as LevelSublevel;
-    this.#root = this.#db as unknown as LevelReadWrite;
-    this.#prefix = new TextEncoder().encode(this.#rows.prefix);
-    this.#closeHandle = options.closeHandle === true;
-  }
-
-  /** Opens (creating if missing) the LevelDB database at `path`, and a store that closes it on `close()`. */
-  static async open(path: string): Promise<LevelRegistryStore> {
-    const { Level } = await import('level');
-    const db = new Level(path);
-    try {
-      await db.open();
-    } catch (err) {
-      // LevelDB holds an exclusive lock on the directory's LOCK file for as long as a database is
-      // open: a second process (or a second handle in this one) is refused. Two appliers on one
-      // registry would interleave their read-modify-write cycles and could lower a slot's epoch.
-      if (causeCode(err) === 'LEVEL_LOCKED') {
-        throw new KeyledgerError(
-          ErrorCode.STORE_IN_USE,
-          `LevelRegistryStore: ${path} is open in another process or handle; close it first`,
-          { cause: err },
-        );
-      }
-      throw new KeyledgerError(ErrorCode.STORE_IO, `LevelRegistryStore: cannot open ${path}`, { cause: err });
-    }
-    try {
-      return new LevelRegistryStore(db, { closeHandle: true });
-    } catch (err) {
-      await db.close();
-      throw err;
-    }
-  }
-
-  protected _get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.#root.get(this.#prefixed([key])[0]!, BINARY);
+    const checked = errors.checkHandle(db, DATABASE_MEMBERS, 'an abstract-level database', DATABASE_RULES);
+    this.#rows = openRows(checked);
+    if (options.closeHandle === true) this.#owned.own(() => checked.close());
   }
 
   /**
-   * The sublevel's keys for `keys` (the sublevel's prefix ‖ key), laid in one buffer. The
-   * sublevel would build the same bytes, but as one small array per key, which V8 must then move
-   * off its heap for the native binding, key by key; for a group of a thousand that was most of
-   * the batch's CPU time; for one key, the sublevel's extra layer of promises was a fifth of
-   * applyEntry's own time. Reads and writes through these keys on the database are reads and
-   * writes of the sublevel's rows: the same LevelDB keys, the same single atomic batch. The buffer
-   * may come from Node's shared pool: it only ever holds these keys and is never handed out.
+   * Opens the LevelDB database at `path`, and a store that closes it on `close()`. With `create`
+   * (the default) a missing database is created in a 0700 directory, its files narrowed to 0600
+   * before any row is written. With `create: false`, a path without keyledger's rows is refused
+   * with `ERR_STORE_NOT_FOUND`: a missing or empty directory untouched; an existing LevelDB
+   * database must be opened to be read, which LevelDB cannot do read-only (it rotates its log and
+   * manifest files), but none of its keys or values changes. Devices, FIFOs, files and directories
+   * of other files are refused with `ERR_UNSUPPORTED_STORE` before LevelDB sees them.
    */
-  #prefixed(keys: readonly Uint8Array[]): Uint8Array[] {
-    const p = this.#prefix;
-    let total = 0;
-    for (const k of keys) total += p.length + k.length;
-    const slab = Buffer.allocUnsafe(total);
-    const out = new Array<Uint8Array>(keys.length);
-    let at = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      slab.set(p, at);
-      slab.set(k, at + p.length);
-      out[i] = slab.subarray(at, at + p.length + k.length);
-      at += p.length + k.length;
-    }
-    return out;
+  static async open(path: string, options: StoreOpenOptions = {}): Promise<LevelRegistryStore> {
+    const state = prepareStoreLocation(errors, path, options, { shape: 'directory', marker: 'CURRENT' });
+    const create = readCreateOption(options);
+    const { Level } = await import('level');
+    const pending = new OwnedResources();
+    return pending.openOrRelease(async () => {
+      const db = new Level(path);
+      try {
+        await db.open({ createIfMissing: state === 'new' });
+      } catch (err) {
+        // LevelDB holds an exclusive lock on the directory's LOCK file for as long as a database is
+        // open: a second process (or a second handle in this one) is refused. Two appliers on one
+        // registry would interleave their read-modify-write cycles and could lower a slot's epoch.
+        if (causeCode(err) === 'LEVEL_LOCKED') throw errors.inUse(path, err);
+        throw errors.io(`cannot open ${JSON.stringify(path)}`, err);
+      }
+      pending.own(() => db.close());
+      const store = new LevelRegistryStore(db, { closeHandle: true });
+      if (!create && !(await store.#rows.any())) {
+        throw errors.notFound(path, 'a LevelDB database without keyledger rows');
+      }
+      try {
+        // LevelDB creates its files with the umask's mode; those of a store are 0600, and the ones
+        // it adds later (compactions) sit in the store's 0700 directory.
+        restrictFilesIn(path);
+      } catch (err) {
+        throw errors.io(`cannot restrict the files in ${JSON.stringify(path)} to 0600`, err);
+      }
+      return store;
+    });
+  }
+
+  protected _get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.#rows.get(key);
   }
 
   protected override _getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
-    return this.#root.getMany(this.#prefixed(keys), BINARY);
+    return this.#rows.getMany(keys);
   }
 
   protected async _write(puts: readonly StoreEntry[]): Promise<void> {
-    if (puts.length === 0) return;
-    const keys = this.#prefixed(puts.map((p) => p.key));
-    // A lone put is a WriteBatch of one inside LevelDB: as atomic, synced the same way.
-    if (puts.length === 1) return this.#root.put(keys[0]!, puts[0]!.value, SYNC_BINARY);
-    const ops = new Array<{ type: 'put'; key: Uint8Array; value: Uint8Array }>(puts.length);
-    for (let i = 0; i < puts.length; i++) ops[i] = { type: 'put', key: keys[i]!, value: puts[i]!.value };
-    // One batch is one LevelDB WriteBatch: atomic. `sync: true` fsyncs the log before the batch
-    // resolves; without it a power loss can drop an acknowledged write.
-    await this.#root.batch(ops, SYNC_BINARY);
+    if (puts.length > 0) await this.#rows.write(puts);
   }
 
   protected async *_scan(prefix: Uint8Array): AsyncIterable<StoreEntry> {
-    const lt = prefixUpperBound(prefix);
-    // Collected eagerly from one snapshot: an abandoned lazy iterator would stay open until the
-    // database closes.
-    const rows = await this.#rows.iterator(lt === undefined ? { ...BINARY, gte: prefix } : { ...BINARY, gte: prefix, lt }).all();
-    for (const [key, value] of rows) yield { key, value };
+    yield* await this.#rows.scan(prefix, prefixUpperBound(prefix));
   }
 
-  protected async _close(): Promise<void> {
-    if (this.#closeHandle) await this.#db.close();
+  protected _close(): Promise<void> {
+    return this.#owned.releaseAll();
   }
 }

@@ -1,21 +1,20 @@
-import { BaseRegistryStore, ErrorCode, KeyledgerError, prefixUpperBound } from '@keyledger/core';
-import type { StoreEntry } from '@keyledger/core';
+import { statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import {
+  AdapterErrors,
+  BaseRegistryStore,
+  OwnedResources,
+  createPrivateFile,
+  prefixUpperBound,
+  prepareStoreLocation,
+  readCreateOption,
+} from '@keyledger/core';
+import type { HandleRule, StoreEntry, StoreOpenOptions } from '@keyledger/core';
+import { EnvironmentLock } from './environment-lock.js';
+import { LMDB_REGISTRY_DB_NAME, type LmdbDatabase, hasRegistryDb, openRegistryDb } from './registry-db.js';
 
-/** The name of the sub-database that holds keyledger's rows, apart from the user's own data. */
-export const LMDB_REGISTRY_DB_NAME = 'keyledger-registry';
-
-/** The slice of an lmdb named database this adapter calls. */
-export interface LmdbDatabase {
-  get(key: Uint8Array): Uint8Array | undefined;
-  put(key: Uint8Array, value: Uint8Array): unknown;
-  /**
-   * Runs `action` in a write transaction on the calling thread and commits it before returning.
-   * Unless the environment was opened with `noSync` (refused by the constructor), the commit
-   * includes the data sync and the synced meta page, overlappingSync or not.
-   */
-  transactionSync<T>(action: () => T): T;
-  getRange(options: { start?: Uint8Array; end?: Uint8Array }): Iterable<{ key: Uint8Array; value: Uint8Array }>;
-}
+export { LMDB_REGISTRY_DB_NAME } from './registry-db.js';
+export type { LmdbDatabase } from './registry-db.js';
 
 /**
  * The slice of an lmdb `RootDatabase` (the value `open()` from `lmdb` returns) this adapter reads.
@@ -33,7 +32,13 @@ export interface LmdbRootDatabase {
   readonly noMetaSync?: boolean;
   readonly mapAsync?: boolean;
   readonly deleteOnClose?: boolean;
-  openDB(options: { name: string; keyEncoding: 'binary'; encoding: 'binary' }): LmdbDatabase | undefined;
+  openDB(options: {
+    name: string;
+    keyEncoding: 'binary';
+    encoding: 'binary';
+    compression?: false;
+    create?: boolean;
+  }): LmdbDatabase | undefined;
   close(): Promise<void>;
 }
 
@@ -42,30 +47,34 @@ export interface LmdbRegistryStoreOptions {
   closeHandle?: boolean;
 }
 
-const PASS_INSTEAD = 'pass the root database returned by open(path) from lmdb, opened without noSync, readOnly or a temporary path';
-
-function refuse(what: string): KeyledgerError {
-  return new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `LmdbRegistryStore: ${what}; ${PASS_INSTEAD}`);
+/** Handed from {@link LmdbRegistryStore.open} to the constructor: the lock open() took before lmdb saw the path. */
+const HELD_LOCK = Symbol('keyledger.lmdb.heldLock');
+interface ConstructionOptions extends LmdbRegistryStoreOptions {
+  [HELD_LOCK]?: EnvironmentLock;
 }
 
-function checkRoot(root: unknown): LmdbRootDatabase {
-  if (root === null || root === undefined) {
-    throw new KeyledgerError(ErrorCode.NIL_STORE, `LmdbRegistryStore: no database given; ${PASS_INSTEAD}`);
-  }
-  const r = root as Partial<LmdbRootDatabase>;
-  if (typeof r !== 'object' || typeof r.env !== 'object' || typeof r.path !== 'string' || typeof r.openDB !== 'function') {
-    throw refuse('the handle is not an lmdb database (no env, path and openDB)');
-  }
-  if (r.isRoot !== true) throw refuse('the handle is a named sub-database, not the root');
-  if (r.status !== 'open') throw refuse(`the root database is ${r.status ?? 'not open'}`);
-  if (r.readOnly === true) throw refuse('the root database is read-only');
-  // Each of these acknowledges a commit before it reaches the disk: a power loss could then forget
-  // a registration, and a rolled-back epoch would be accepted.
-  if (r.deleteOnClose === true) throw refuse('the root database is temporary (opened without a path, deleted on close)');
-  if (r.noSync === true) throw refuse('the root database was opened with noSync, so commits are never synced');
-  if (r.noMetaSync === true) throw refuse('the root database was opened with noMetaSync, so a crash can undo the last commit');
-  if (r.mapAsync === true) throw refuse('the root database was opened with mapAsync, so commits are flushed asynchronously');
-  return r as LmdbRootDatabase;
+const errors = new AdapterErrors(
+  'LmdbRegistryStore',
+  'pass the root database returned by open(path) from lmdb, opened without noSync, readOnly or a temporary path',
+);
+
+const ROOT_MEMBERS = { env: 'object', path: 'string', openDB: 'function' } as const;
+
+// A volatile root is recognised by its flags: each of these acknowledges a commit before it reaches
+// the disk, so a power loss could forget a registration and a rolled-back epoch would be accepted.
+const ROOT_RULES: readonly HandleRule<LmdbRootDatabase>[] = [
+  (r) => (r.isRoot !== true ? 'the handle is a named sub-database, not the root' : undefined),
+  (r) => (r.status !== 'open' ? `the root database is ${r.status ?? 'not open'}` : undefined),
+  (r) => (r.readOnly === true ? 'the root database is read-only' : undefined),
+  (r) => (r.deleteOnClose === true ? 'the root database is temporary (opened without a path, deleted on close)' : undefined),
+  (r) => (r.noSync === true ? 'the root database was opened with noSync, so commits are never synced' : undefined),
+  (r) => (r.noMetaSync === true ? 'the root database was opened with noMetaSync, so a crash can undo the last commit' : undefined),
+  (r) => (r.mapAsync === true ? 'the root database was opened with mapAsync, so commits are flushed asynchronously' : undefined),
+];
+
+/** The environment's data file: `data.mdb` in its directory, or the path itself for a file environment. */
+function dataFileOf(path: string): string {
+  return statSync(path).isDirectory() ? join(path, 'data.mdb') : path;
 }
 
 const PROBE_KEY = Buffer.from([0]);
@@ -78,7 +87,8 @@ function inWriteTxn(root: LmdbRootDatabase): boolean {
 /**
  * A durable `RegistryStore` (`@keyledger/core`) over an lmdb root database. Rows live in the named sub-database
  * `keyledger-registry` with binary keys and values, so the root's own encoding and the user's other
- * data are untouched.
+ * data are untouched. One store at a time applies to an environment: the store holds an exclusive
+ * kernel lock on its data file from construction to close.
  *
  * @example
  * const store = await LmdbRegistryStore.open('/var/lib/app/keyledger');
@@ -88,46 +98,73 @@ export class LmdbRegistryStore extends BaseRegistryStore {
   readonly kind = 'lmdb';
   readonly #root: LmdbRootDatabase;
   readonly #db: LmdbDatabase;
-  readonly #closeHandle: boolean;
+  readonly #owned = new OwnedResources();
 
-  /** Throws `ERR_NIL_STORE` / `ERR_UNSUPPORTED_STORE` synchronously for a handle that cannot be durable. */
+  /**
+   * Throws synchronously: `ERR_NIL_STORE` / `ERR_UNSUPPORTED_STORE` for a handle that cannot be
+   * durable or whose `keyledger-registry` sub-database was not made by keyledger, and
+   * `ERR_STORE_IN_USE` when another store, here or in another process, holds the environment.
+   */
   constructor(root: LmdbRootDatabase, options: LmdbRegistryStoreOptions = {}) {
     super();
-    this.#root = checkRoot(root);
-    let db: LmdbDatabase | undefined;
+    this.#root = errors.checkHandle(root, ROOT_MEMBERS, 'an lmdb root database', ROOT_RULES);
+    const held = (options as ConstructionOptions)[HELD_LOCK];
+    const lock = held ?? EnvironmentLock.acquire(dataFileOf(this.#root.path!), errors);
     try {
-      db = this.#root.openDB({ name: LMDB_REGISTRY_DB_NAME, keyEncoding: 'binary', encoding: 'binary' });
+      this.#db = openRegistryDb(this.#root, errors);
     } catch (err) {
-      // Typically MDB_DBS_FULL: the root was opened with too small a maxDbs for one more sub-database.
-      throw new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `LmdbRegistryStore: cannot open the sub-database ${LMDB_REGISTRY_DB_NAME}`, {
-        cause: err,
-      });
+      // A lock handed over by open() stays open()'s to release.
+      if (held === undefined) lock.release();
+      throw err;
     }
-    if (db === undefined) throw refuse(`the sub-database ${LMDB_REGISTRY_DB_NAME} cannot be opened`);
-    this.#db = db;
-    this.#closeHandle = options.closeHandle === true;
+    // Released newest first: the root (when ours) closes before the lock lets another store in.
+    this.#owned.own(() => lock.release());
+    if (options.closeHandle === true) this.#owned.own(() => (this.#root.status === 'open' ? this.#root.close() : undefined));
   }
 
   /**
-   * Opens (creating if missing) the lmdb environment at `path` with lmdb's durable defaults, and a
-   * store that closes it on `close()`.
+   * Opens the lmdb environment at `path` with lmdb's durable defaults, and a store that closes it
+   * on `close()`. A path with an extension is a file environment, otherwise a directory (lmdb's
+   * rule). With `create` (the default) a missing environment is created: directory 0700,
+   * `data.mdb` and `lock.mdb` 0600. With `create: false`, a path without keyledger's sub-database
+   * is refused with `ERR_STORE_NOT_FOUND`. Devices, FIFOs and other file types are refused with
+   * `ERR_UNSUPPORTED_STORE` before lmdb sees them; a held environment with `ERR_STORE_IN_USE`
+   * before lmdb opens it (opening an environment twice in one process is unsafe in LMDB).
    */
-  static async open(path: string): Promise<LmdbRegistryStore> {
-    const { open } = await import('lmdb');
-    // No noSync/noMetaSync: every commit is synced. _write commits with transactionSync, which
-    // syncs before it returns even under the default overlappingSync.
-    let root: LmdbRootDatabase;
-    try {
-      root = open(path, {}) as unknown as LmdbRootDatabase;
-    } catch (err) {
-      throw new KeyledgerError(ErrorCode.STORE_IO, `LmdbRegistryStore: cannot open ${path}`, { cause: err });
+  static async open(path: string, options: StoreOpenOptions = {}): Promise<LmdbRegistryStore> {
+    const asFile = typeof path === 'string' && extname(path) !== '';
+    const state = prepareStoreLocation(errors, path, options, asFile ? { shape: 'file' } : { shape: 'directory', marker: 'data.mdb' });
+    const create = readCreateOption(options);
+    const dataFile = asFile ? path : join(path, 'data.mdb');
+    if (state === 'new') {
+      // Made here, 0600, so that lmdb opens files that already have a store's mode (LMDB treats an
+      // empty data file as a new environment).
+      try {
+        createPrivateFile(dataFile);
+        createPrivateFile(asFile ? `${path}-lock` : join(path, 'lock.mdb'));
+      } catch (err) {
+        throw errors.io(`cannot create the environment's files in ${JSON.stringify(path)}`, err);
+      }
     }
-    try {
-      return new LmdbRegistryStore(root, { closeHandle: true });
-    } catch (err) {
-      await root.close();
-      throw err;
-    }
+    const pending = new OwnedResources();
+    return pending.openOrRelease(async () => {
+      const lock = EnvironmentLock.acquire(dataFile, errors);
+      pending.own(() => lock.release());
+      const { open } = await import('lmdb');
+      let root: LmdbRootDatabase;
+      try {
+        // No noSync/noMetaSync: every commit is synced. _write commits with transactionSync, which
+        // syncs before it returns even under the default overlappingSync.
+        root = open(path, {}) as unknown as LmdbRootDatabase;
+      } catch (err) {
+        throw errors.io(`cannot open ${JSON.stringify(path)}`, err);
+      }
+      pending.own(() => root.close());
+      if (!create && !hasRegistryDb(root)) {
+        throw errors.notFound(path, `an lmdb environment without the sub-database ${LMDB_REGISTRY_DB_NAME}`);
+      }
+      return new LmdbRegistryStore(root, { closeHandle: true, [HELD_LOCK]: lock } as ConstructionOptions);
+    });
   }
 
   protected _get(key: Uint8Array): Uint8Array | undefined {
@@ -140,16 +177,13 @@ export class LmdbRegistryStore extends BaseRegistryStore {
       // any promise: an uncaught exception that ends the process. A read raises the same
       // condition as a catchable lmdb error, which the base class reports as ERR_STORE_IO.
       this.#db.get(PROBE_KEY);
-      throw new KeyledgerError(ErrorCode.STORE_IO, `lmdb root database at ${this.#root.path} is ${this.#root.status ?? 'not open'}`);
+      throw errors.io(`the root database at ${this.#root.path} is ${this.#root.status ?? 'not open'}`);
     }
     if (puts.length === 0) return;
     // Inside the user's open write transaction, ours would become part of theirs and be durable
     // only when theirs commits: acknowledging it now could lose it to a crash.
     if (inWriteTxn(this.#root)) {
-      throw new KeyledgerError(
-        ErrorCode.STORE_IO,
-        'LmdbRegistryStore: a write transaction is open on this environment; a write now would not be durable on return',
-      );
+      throw errors.io('a write transaction is open on this environment; a write now would not be durable on return');
     }
     // One transaction: all puts commit together or not at all. transactionSync returns after the
     // commit and its sync (the data pages synced, then the meta page written through lmdb's
@@ -167,9 +201,9 @@ export class LmdbRegistryStore extends BaseRegistryStore {
     return [...this.#db.getRange(end === undefined ? { start: prefix } : { start: prefix, end })];
   }
 
-  protected async _close(): Promise<void> {
+  protected _close(): Promise<void> {
     // The sub-database handle is left to lmdb (closing a dbi is unnecessary and unsafe while the
     // user's root is open); the root is closed only when this store opened it.
-    if (this.#closeHandle && this.#root.status === 'open') await this.#root.close();
+    return this.#owned.releaseAll();
   }
 }

@@ -1,44 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Level } from 'level';
 import { open, type RootDatabase } from 'lmdb';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorCode, compareBytes, type RegistryStore, type StoreEntry } from '@keyledger/core';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, type RegistryStore } from '@keyledger/core';
 import { describeRegistryStore } from '@keyledger/core/conformance';
+import {
+  bytes,
+  codeOf,
+  collect,
+  describeHandleRefusals,
+  describeOneApplier,
+  describeOpenByPath,
+  tempDirs,
+} from '@keyledger/harness/adapter';
 import { LmdbRegistryStore } from '../src/index.js';
 
-const dirs: string[] = [];
-function freshDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'keyledger-lmdb-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return 'no error';
-}
-
-async function collect(it: AsyncIterable<StoreEntry>): Promise<[number[], number[]][]> {
-  const out: [number[], number[]][] = [];
-  for await (const e of it) out.push([[...e.key], [...e.value]]);
-  return out;
-}
-
-const bytes = (...b: number[]) => new Uint8Array(b);
-
-// better-sqlite3 ships no types here; only its constructor is needed, as a foreign handle.
-const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => { close(): void };
+const freshDir = tempDirs('lmdb');
+const fixture = fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url));
 
 // The conformance suite first: the same cases every adapter must pass.
 const roots = new WeakMap<RegistryStore, RootDatabase>();
@@ -51,42 +29,19 @@ describeRegistryStore({
     roots.set(store, root);
     return store;
   },
-  module: fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url)),
+  module: fixture,
   // Closes lmdb's own root behind the store's back.
   breakBackend: async (store) => {
     await roots.get(store)?.close();
   },
 });
 
+const openPath = (path: string, options?: { create?: boolean }) => LmdbRegistryStore.open(path, options);
+describeHandleRefusals({ name: 'LmdbRegistryStore', own: 'lmdb', construct: (h) => new LmdbRegistryStore(h as never), freshDir });
+describeOpenByPath({ name: 'LmdbRegistryStore', shape: 'directory', fixture, open: openPath, freshDir });
+describeOneApplier({ name: 'LmdbRegistryStore', shape: 'directory', fixture, open: openPath, freshDir });
+
 describe('LmdbRegistryStore › construction refusal', () => {
-  it('refuses null and undefined with ERR_NIL_STORE', () => {
-    expect(codeOf(() => new LmdbRegistryStore(null as never))).toBe(ErrorCode.NIL_STORE);
-    expect(codeOf(() => new LmdbRegistryStore(undefined as never))).toBe(ErrorCode.NIL_STORE);
-  });
-
-  it('refuses a plain object', () => {
-    expect(codeOf(() => new LmdbRegistryStore({} as never))).toBe(ErrorCode.UNSUPPORTED_STORE);
-  });
-
-  it('refuses a better-sqlite3 Database', () => {
-    const db = new Database(join(freshDir(), 'x.db'));
-    try {
-      expect(codeOf(() => new LmdbRegistryStore(db as never))).toBe(ErrorCode.UNSUPPORTED_STORE);
-    } finally {
-      db.close();
-    }
-  });
-
-  it('refuses a Level database', async () => {
-    const db = new Level(freshDir());
-    await db.open();
-    try {
-      expect(codeOf(() => new LmdbRegistryStore(db as never))).toBe(ErrorCode.UNSUPPORTED_STORE);
-    } finally {
-      await db.close();
-    }
-  });
-
   it('refuses a closed root', async () => {
     const root = open(freshDir(), {});
     await root.close();
@@ -151,16 +106,6 @@ describe('LmdbRegistryStore › construction refusal', () => {
 });
 
 describe('LmdbRegistryStore › own cases', () => {
-  it('open(path) persists across close and reopen', async () => {
-    const path = join(freshDir(), 'env');
-    const a = await LmdbRegistryStore.open(path);
-    await a.write([{ key: bytes(1, 2), value: bytes(3) }]);
-    await a.close();
-    const b = await LmdbRegistryStore.open(path);
-    expect(await b.get(bytes(1, 2))).toEqual(bytes(3));
-    await b.close();
-  });
-
   it("keeps its rows apart from the user's data, whatever the root's encoding", async () => {
     const root = open(freshDir(), {}); // msgpack values, ordered-binary keys: the user's choice
     await root.put('user-key', { mine: true });
@@ -177,19 +122,18 @@ describe('LmdbRegistryStore › own cases', () => {
     await root.close();
   });
 
-  it('scans in unsigned byte order with 0x00 and 0xFF keys', async () => {
-    const store = await LmdbRegistryStore.open(join(freshDir(), 'env'));
-    const keys = [bytes(0xff, 0xff), bytes(0x00), bytes(0xff), bytes(0x7f, 0x00), bytes(0x00, 0x00), bytes(0x80), bytes(0xff, 0x00)];
-    await store.write(keys.map((k, i) => ({ key: k, value: bytes(i, 0x00, 0xff) })));
-    const all = await collect(store.scan(bytes()));
-    expect(all.map(([k]) => k)).toEqual([[0x00], [0x00, 0x00], [0x7f, 0x00], [0x80], [0xff], [0xff, 0x00], [0xff, 0xff]]);
-    // Each key keeps its own value (no buffer reused between rows).
-    const want = keys.map((k, i) => ({ k, v: [i, 0x00, 0xff] })).sort((a, b) => compareBytes(a.k, b.k));
-    expect(all).toEqual(want.map(({ k, v }) => [[...k], v]));
-    expect((await collect(store.scan(bytes(0xff)))).map(([k]) => k)).toEqual([[0xff], [0xff, 0x00], [0xff, 0xff]]);
-    expect((await collect(store.scan(bytes(0xff, 0xff)))).map(([k]) => k)).toEqual([[0xff, 0xff]]);
-    expect((await collect(store.scan(bytes(0x00)))).map(([k]) => k)).toEqual([[0x00], [0x00, 0x00]]);
+  it('stores values uncompressed under a root opened with compression, so its own open() reads them back', async () => {
+    const path = join(freshDir(), 'env');
+    const root = open(path, { compression: true });
+    const store = new LmdbRegistryStore(root);
+    // Above lmdb's 1000-byte compression threshold, and compressible.
+    const big = new Uint8Array(4000).fill(0x61);
+    await store.write([{ key: bytes(1), value: big }]);
     await store.close();
+    await root.close();
+    const reopened = await LmdbRegistryStore.open(path, { create: false });
+    expect(await reopened.get(bytes(1))).toEqual(big);
+    await reopened.close();
   });
 
   it('reports ERR_STORE_IO when the root is closed underneath', async () => {
@@ -198,5 +142,19 @@ describe('LmdbRegistryStore › own cases', () => {
     await root.close();
     await expect(store.write([{ key: bytes(1), value: bytes(1) }])).rejects.toMatchObject({ code: ErrorCode.STORE_IO });
     await expect(store.get(bytes(1))).rejects.toMatchObject({ code: ErrorCode.STORE_IO });
+  });
+
+  it("a second store on the user's root is refused with ERR_STORE_IN_USE until the first closes, and so is open(path)", async () => {
+    const path = join(freshDir(), 'env');
+    const root = open(path, {});
+    const first = new LmdbRegistryStore(root);
+    expect(codeOf(() => new LmdbRegistryStore(root))).toBe(ErrorCode.STORE_IN_USE);
+    await expect(LmdbRegistryStore.open(path)).rejects.toMatchObject({ code: ErrorCode.STORE_IN_USE });
+    await first.write([{ key: bytes(1), value: bytes(1) }]);
+    await first.close();
+    const second = new LmdbRegistryStore(root);
+    expect(await second.get(bytes(1))).toEqual(bytes(1));
+    await second.close();
+    await root.close();
   });
 });

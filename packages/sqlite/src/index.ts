@@ -1,2 +1,3 @@
-export { SqliteRegistryStore, SQLITE_REGISTRY_TABLE } from './sqlite-registry-store.js';
+export { SqliteRegistryStore } from './sqlite-registry-store.js';
+export { SQLITE_REGISTRY_TABLE } from './registry-table.js';
 export type { SqliteDatabase, SqliteStatement, SqliteRegistryStoreOptions } from './sqlite-registry-store.js';

@@ -1,8 +1,14 @@
-import { BaseRegistryStore, ErrorCode, KeyledgerError, prefixUpperBound } from '@keyledger/core';
-import type { StoreEntry } from '@keyledger/core';
-
-/** The table that holds keyledger's rows, apart from the user's own tables. */
-export const SQLITE_REGISTRY_TABLE = 'keyledger_registry';
+import {
+  AdapterErrors,
+  BaseRegistryStore,
+  isKeyledgerError,
+  OwnedResources,
+  prefixUpperBound,
+  prepareStoreLocation,
+  readCreateOption,
+} from '@keyledger/core';
+import type { HandleRule, StoreEntry, StoreOpenOptions } from '@keyledger/core';
+import { REGISTRY_TABLE, SQLITE_REGISTRY_TABLE, checkRegistryTable, createRegistryTable, hasRegistryTable } from './registry-table.js';
 
 /** `PRAGMA synchronous` value FULL: the WAL is synced on every commit. */
 const SYNCHRONOUS_FULL = 2;
@@ -38,50 +44,56 @@ export interface SqliteRegistryStoreOptions {
   closeHandle?: boolean;
 }
 
-const PASS_INSTEAD = 'pass an open, writable better-sqlite3 Database on a file path: new Database(path)';
+const errors = new AdapterErrors(
+  'SqliteRegistryStore',
+  'pass an open, writable better-sqlite3 Database on a file path: new Database(path)',
+);
 
-function refuse(what: string): KeyledgerError {
-  return new KeyledgerError(ErrorCode.UNSUPPORTED_STORE, `SqliteRegistryStore: ${what}; ${PASS_INSTEAD}`);
+const DATABASE_MEMBERS = {
+  prepare: 'function',
+  pragma: 'function',
+  transaction: 'function',
+  open: 'boolean',
+  readonly: 'boolean',
+  memory: 'boolean',
+  name: 'string',
+} as const;
+
+const DATABASE_RULES: readonly HandleRule<SqliteDatabase>[] = [
+  (d) => (!d.open ? 'the database is closed' : undefined),
+  (d) => (d.readonly ? 'the database is read-only' : undefined),
+  // Volatile, by better-sqlite3's own flag: an in-memory database forgets every registration on
+  // restart, after which a rolled-back epoch would be accepted and a nonce reused.
+  (d) => (d.memory ? `the database ${JSON.stringify(d.name)} is in memory or temporary` : undefined),
+];
+
+function sqliteCode(err: unknown): unknown {
+  return (err as { code?: unknown } | null)?.code;
 }
 
-function checkDatabase(db: unknown): SqliteDatabase {
-  if (db === null || db === undefined) {
-    throw new KeyledgerError(ErrorCode.NIL_STORE, `SqliteRegistryStore: no database given; ${PASS_INSTEAD}`);
+/** Runs SQLite work on a connection being prepared, reporting a file that is not a database as a refusal. */
+function onConnection<T>(db: SqliteDatabase, what: string, work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    if (isKeyledgerError(err)) throw err;
+    if (sqliteCode(err) === 'SQLITE_NOTADB') throw errors.unsupported(`${JSON.stringify(db.name)} is not a SQLite database`, err);
+    if (sqliteCode(err) === 'SQLITE_BUSY') throw errors.inUse(db.name, err);
+    throw errors.io(`cannot ${what} ${JSON.stringify(db.name)}`, err);
   }
-  const d = db as Partial<SqliteDatabase>;
-  if (
-    typeof d !== 'object' ||
-    typeof d.prepare !== 'function' ||
-    typeof d.pragma !== 'function' ||
-    typeof d.transaction !== 'function' ||
-    typeof d.open !== 'boolean' ||
-    typeof d.readonly !== 'boolean' ||
-    typeof d.memory !== 'boolean' ||
-    typeof d.name !== 'string'
-  ) {
-    throw refuse('the handle is not a better-sqlite3 Database (no prepare, pragma, open, readonly, memory, name)');
-  }
-  if (!d.open) throw refuse('the database is closed');
-  if (d.readonly) throw refuse('the database is read-only');
-  // An in-memory database forgets every registration on restart, after which a rolled-back epoch
-  // would be accepted and a nonce reused.
-  if (d.memory) throw refuse(`the database ${JSON.stringify(d.name)} is in memory or temporary`);
-  return d as SqliteDatabase;
 }
 
 function configure(db: SqliteDatabase): void {
-  let mode: unknown;
-  let sync: unknown;
-  try {
-    mode = db.pragma('journal_mode = WAL', { simple: true });
+  const [mode, sync] = onConnection(db, 'prepare', () => {
+    checkRegistryTable(db, errors);
+    const m = db.pragma('journal_mode = WAL', { simple: true });
     db.pragma('synchronous = FULL');
-    sync = db.pragma('synchronous', { simple: true });
-    db.exec(`CREATE TABLE IF NOT EXISTS ${SQLITE_REGISTRY_TABLE} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID`);
-  } catch (err) {
-    throw new KeyledgerError(ErrorCode.STORE_IO, `SqliteRegistryStore: cannot prepare ${JSON.stringify(db.name)}`, { cause: err });
-  }
-  if (String(mode).toLowerCase() !== 'wal') throw refuse(`journal_mode stays ${String(mode)}, WAL cannot be enabled`);
-  if (sync !== SYNCHRONOUS_FULL) throw refuse(`synchronous stays ${String(sync)}, FULL cannot be set`);
+    const s = db.pragma('synchronous', { simple: true });
+    createRegistryTable(db);
+    return [m, s];
+  });
+  if (String(mode).toLowerCase() !== 'wal') throw errors.unsupported(`journal_mode stays ${String(mode)}, WAL cannot be enabled`);
+  if (sync !== SYNCHRONOUS_FULL) throw errors.unsupported(`synchronous stays ${String(sync)}, FULL cannot be set`);
 }
 
 /**
@@ -97,7 +109,7 @@ function configure(db: SqliteDatabase): void {
 export class SqliteRegistryStore extends BaseRegistryStore {
   readonly kind = 'sqlite';
   readonly #db: SqliteDatabase;
-  readonly #closeHandle: boolean;
+  readonly #owned = new OwnedResources();
   readonly #select: SqliteStatement;
   readonly #scanRange: SqliteStatement;
   readonly #scanFrom: SqliteStatement;
@@ -106,12 +118,16 @@ export class SqliteRegistryStore extends BaseRegistryStore {
   readonly #writeAll: (puts: readonly StoreEntry[]) => void;
   readonly #readAll: (keys: readonly Uint8Array[]) => (Uint8Array | undefined)[];
 
-  /** Throws `ERR_NIL_STORE` / `ERR_UNSUPPORTED_STORE` synchronously for a handle that cannot be durable. */
+  /**
+   * Throws synchronously: `ERR_NIL_STORE` / `ERR_UNSUPPORTED_STORE` for a handle that cannot be
+   * durable, or whose `keyledger_registry` table keyledger did not make (checked before the
+   * connection is changed in any way).
+   */
   constructor(db: SqliteDatabase, options: SqliteRegistryStoreOptions = {}) {
     super();
-    this.#db = checkDatabase(db);
+    this.#db = errors.checkHandle(db, DATABASE_MEMBERS, 'a better-sqlite3 Database', DATABASE_RULES);
     configure(this.#db);
-    const t = SQLITE_REGISTRY_TABLE;
+    const t = REGISTRY_TABLE;
     this.#select = db.prepare(`SELECT value FROM ${t} WHERE key = ?`).pluck();
     this.#scanRange = db.prepare(`SELECT key, value FROM ${t} WHERE key >= ? AND key < ? ORDER BY key`);
     // A prefix of only 0xFF bytes (or none) has no upper bound: everything from it on matches.
@@ -133,40 +149,43 @@ export class SqliteRegistryStore extends BaseRegistryStore {
       for (let i = 0; i < keys.length; i++) out[i] = this.#select.get(keys[i]) as Uint8Array | undefined;
       return out;
     });
-    this.#closeHandle = options.closeHandle === true;
+    if (options.closeHandle === true) this.#owned.own(() => (this.#db.open ? this.#db.close() : undefined));
   }
 
-  /** Opens (creating if missing) the SQLite database file at `path`, and a store that closes it on `close()`. */
-  static async open(path: string): Promise<SqliteRegistryStore> {
+  /**
+   * Opens the SQLite database file at `path`, holding it exclusively until `close()`, and a store
+   * that closes it then. With `create` (the default) a missing file is created 0600 (SQLite gives
+   * its `-wal` and `-shm` files the same mode) in a parent made 0700 if missing. With
+   * `create: false`, a path without keyledger's table is refused with `ERR_STORE_NOT_FOUND`, and
+   * nothing is created or changed there: no file, no journal-mode switch, no table. Devices,
+   * FIFOs and directories are refused with `ERR_UNSUPPORTED_STORE` before SQLite sees them.
+   */
+  static async open(path: string, options: StoreOpenOptions = {}): Promise<SqliteRegistryStore> {
+    prepareStoreLocation(errors, path, options, { shape: 'file' });
+    const create = readCreateOption(options);
     const { default: Database } = await import('better-sqlite3');
-    let db: SqliteDatabase;
-    try {
-      // timeout 0: a database held by another process is reported at once, not after 5 s of retries.
-      db = new Database(path, { timeout: 0 }) as unknown as SqliteDatabase;
-    } catch (err) {
-      throw new KeyledgerError(ErrorCode.STORE_IO, `SqliteRegistryStore: cannot open ${path}`, { cause: err });
-    }
-    try {
+    const pending = new OwnedResources();
+    return pending.openOrRelease(() => {
+      let db: SqliteDatabase;
+      try {
+        // timeout 0: a database held by another process is reported at once, not after 5 s of retries.
+        db = new Database(path, { timeout: 0, fileMustExist: true }) as unknown as SqliteDatabase;
+      } catch (err) {
+        throw errors.io(`cannot open ${JSON.stringify(path)}`, err);
+      }
+      pending.own(() => (db.open ? db.close() : undefined));
       // Our own handle holds the file exclusively until close, as LevelDB's LOCK does: SQLite would
       // otherwise let a second process open it, and two appliers interleaving read-modify-write
       // cycles could lower a slot's epoch. (A handle the user passes in keeps the user's locking.)
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.exec('BEGIN EXCLUSIVE; COMMIT');
-    } catch (err) {
-      db.close();
-      const busy = (err as { code?: unknown }).code === 'SQLITE_BUSY';
-      throw new KeyledgerError(
-        busy ? ErrorCode.STORE_IN_USE : ErrorCode.STORE_IO,
-        busy ? `SqliteRegistryStore: ${path} is open in another process; close it first` : `SqliteRegistryStore: cannot lock ${path}`,
-        { cause: err },
-      );
-    }
-    try {
+      // Taking the lock writes nothing to the file.
+      const found = onConnection(db, 'lock', () => {
+        db.pragma('locking_mode = EXCLUSIVE');
+        db.exec('BEGIN EXCLUSIVE; COMMIT');
+        return hasRegistryTable(db);
+      });
+      if (!create && !found) throw errors.notFound(path, `a SQLite database without the table ${SQLITE_REGISTRY_TABLE}`);
       return new SqliteRegistryStore(db, { closeHandle: true });
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    });
   }
 
   protected _get(key: Uint8Array): Uint8Array | undefined {
@@ -181,10 +200,7 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     if (puts.length === 0) return;
     // Inside the user's open transaction ours would be a savepoint, durable only when theirs commits.
     if (this.#db.inTransaction) {
-      throw new KeyledgerError(
-        ErrorCode.STORE_IO,
-        'SqliteRegistryStore: the connection is inside a transaction; a write now would not be durable on return',
-      );
+      throw errors.io('the connection is inside a transaction; a write now would not be durable on return');
     }
     // synchronous is per connection and the user shares ours: lowered, commits stop being synced.
     // The value is compiled into a PRAGMA's program, but SQLite marks every PRAGMA program run-once:
@@ -194,10 +210,7 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     // object on every call, ~10 µs per applyEntry here.
     const sync = this.#synchronous.get();
     if (sync !== SYNCHRONOUS_FULL) {
-      throw new KeyledgerError(
-        ErrorCode.STORE_IO,
-        `SqliteRegistryStore: synchronous was changed to ${String(sync)}; it must stay FULL (2)`,
-      );
+      throw errors.io(`synchronous was changed to ${String(sync)}; it must stay FULL (2)`);
     }
     // A lone statement outside a transaction is its own transaction (autocommit): atomic, and
     // synced at its commit like any other; BEGIN and COMMIT around it would only add two statements.
@@ -211,7 +224,7 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     return (end === undefined ? this.#scanFrom.all(prefix) : this.#scanRange.all(prefix, end)) as StoreEntry[];
   }
 
-  protected _close(): void {
-    if (this.#closeHandle && this.#db.open) this.#db.close();
+  protected _close(): Promise<void> {
+    return this.#owned.releaseAll();
   }
 }

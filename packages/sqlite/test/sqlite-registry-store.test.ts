@@ -1,41 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { Level } from 'level';
-import { open } from 'lmdb';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ErrorCode, compareBytes, type RegistryStore, type StoreEntry } from '@keyledger/core';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, type RegistryStore } from '@keyledger/core';
 import { describeRegistryStore } from '@keyledger/core/conformance';
+import {
+  bytes,
+  codeOf,
+  collect,
+  describeHandleRefusals,
+  describeOneApplier,
+  describeOpenByPath,
+  tempDirs,
+} from '@keyledger/harness/adapter';
 import { SqliteRegistryStore } from '../src/index.js';
 
-const dirs: string[] = [];
-function freshDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'keyledger-sqlite-'));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function codeOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return 'no error';
-}
-
-async function collect(it: AsyncIterable<StoreEntry>): Promise<[number[], number[]][]> {
-  const out: [number[], number[]][] = [];
-  for await (const e of it) out.push([[...e.key], [...e.value]]);
-  return out;
-}
-
-const bytes = (...b: number[]) => new Uint8Array(b);
+const freshDir = tempDirs('sqlite');
+const fixture = fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url));
 
 // The conformance suite first: the same cases every adapter must pass.
 const handles = new WeakMap<RegistryStore, Database.Database>();
@@ -48,42 +29,19 @@ describeRegistryStore({
     handles.set(store, db);
     return store;
   },
-  module: fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url)),
+  module: fixture,
   // Closes the better-sqlite3 connection behind the store's back.
   breakBackend: (store) => {
     handles.get(store)?.close();
   },
 });
 
+const openPath = (path: string, options?: { create?: boolean }) => SqliteRegistryStore.open(path, options);
+describeHandleRefusals({ name: 'SqliteRegistryStore', own: 'sqlite', construct: (h) => new SqliteRegistryStore(h as never), freshDir });
+describeOpenByPath({ name: 'SqliteRegistryStore', shape: 'file', fixture, open: openPath, freshDir });
+describeOneApplier({ name: 'SqliteRegistryStore', shape: 'file', fixture, open: openPath, freshDir });
+
 describe('SqliteRegistryStore › construction refusal', () => {
-  it('refuses null and undefined with ERR_NIL_STORE', () => {
-    expect(codeOf(() => new SqliteRegistryStore(null as never))).toBe(ErrorCode.NIL_STORE);
-    expect(codeOf(() => new SqliteRegistryStore(undefined as never))).toBe(ErrorCode.NIL_STORE);
-  });
-
-  it('refuses a plain object', () => {
-    expect(codeOf(() => new SqliteRegistryStore({} as never))).toBe(ErrorCode.UNSUPPORTED_STORE);
-  });
-
-  it('refuses an lmdb root database', async () => {
-    const root = open(freshDir(), {});
-    try {
-      expect(codeOf(() => new SqliteRegistryStore(root as never))).toBe(ErrorCode.UNSUPPORTED_STORE);
-    } finally {
-      await root.close();
-    }
-  });
-
-  it('refuses a Level database', async () => {
-    const db = new Level(freshDir());
-    await db.open();
-    try {
-      expect(codeOf(() => new SqliteRegistryStore(db as never))).toBe(ErrorCode.UNSUPPORTED_STORE);
-    } finally {
-      await db.close();
-    }
-  });
-
   it('refuses :memory: and the anonymous temporary database (volatile)', () => {
     for (const name of [':memory:', '']) {
       const db = new Database(name);
@@ -159,16 +117,6 @@ describe('SqliteRegistryStore › own cases', () => {
     db.close();
   });
 
-  it('open(path) persists across close and reopen', async () => {
-    const path = join(freshDir(), 'k.db');
-    const a = await SqliteRegistryStore.open(path);
-    await a.write([{ key: bytes(1, 2), value: bytes(3) }]);
-    await a.close();
-    const b = await SqliteRegistryStore.open(path);
-    expect(await b.get(bytes(1, 2))).toEqual(bytes(3));
-    await b.close();
-  });
-
   it("keeps its rows in its own table, apart from the user's", async () => {
     const db = new Database(join(freshDir(), 'x.db'));
     db.exec('CREATE TABLE mine (key BLOB PRIMARY KEY, value TEXT)');
@@ -189,19 +137,18 @@ describe('SqliteRegistryStore › own cases', () => {
     db.close();
   });
 
-  it('scans in unsigned byte order with 0x00 and 0xFF keys', async () => {
-    const store = await SqliteRegistryStore.open(join(freshDir(), 'k.db'));
-    const keys = [bytes(0xff, 0xff), bytes(0x00), bytes(0xff), bytes(0x7f, 0x00), bytes(0x00, 0x00), bytes(0x80), bytes(0xff, 0x00)];
-    await store.write(keys.map((k, i) => ({ key: k, value: bytes(i, 0x00, 0xff) })));
-    const all = await collect(store.scan(bytes()));
-    expect(all.map(([k]) => k)).toEqual([[0x00], [0x00, 0x00], [0x7f, 0x00], [0x80], [0xff], [0xff, 0x00], [0xff, 0xff]]);
-    // Each key keeps its own value (no buffer reused between rows).
-    const want = keys.map((k, i) => ({ k, v: [i, 0x00, 0xff] })).sort((a, b) => compareBytes(a.k, b.k));
-    expect(all).toEqual(want.map(({ k, v }) => [[...k], v]));
-    expect((await collect(store.scan(bytes(0xff)))).map(([k]) => k)).toEqual([[0xff], [0xff, 0x00], [0xff, 0xff]]);
-    expect((await collect(store.scan(bytes(0xff, 0xff)))).map(([k]) => k)).toEqual([[0xff, 0xff]]);
-    expect((await collect(store.scan(bytes(0x00)))).map(([k]) => k)).toEqual([[0x00], [0x00, 0x00]]);
-    await store.close();
+  it("writes to the main database's table even when the connection has a TEMP table of the same name", async () => {
+    const path = join(freshDir(), 'x.db');
+    const db = new Database(path);
+    db.exec('CREATE TEMP TABLE keyledger_registry (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID');
+    const store = new SqliteRegistryStore(db);
+    await store.write([{ key: bytes(1), value: bytes(2) }]);
+    expect(db.prepare('SELECT count(*) FROM temp.keyledger_registry').pluck().get()).toBe(0);
+    db.close();
+    // A TEMP table vanishes with its connection: rows written there would be lost.
+    const reopened = await SqliteRegistryStore.open(path, { create: false });
+    expect(await reopened.get(bytes(1))).toEqual(bytes(2));
+    await reopened.close();
   });
 
   it('reports ERR_STORE_IO when the connection is closed underneath', async () => {

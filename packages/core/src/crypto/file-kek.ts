@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto';
 import { ErrorCode, KeyledgerError, isKeyledgerError } from '../errors.js';
 import type { Kek } from './kek.js';
+import { describeFileKind } from '../file-kind.js';
 
 /** A KEK and a DEK are both AES-256 keys. */
 const KEY_LENGTH = 32;
@@ -14,15 +15,6 @@ export const WRAPPED_DEK_LENGTH = NONCE_LENGTH + KEY_LENGTH + TAG_LENGTH;
 
 function insecure(message: string, cause?: unknown): KeyledgerError {
   return new KeyledgerError(ErrorCode.INSECURE_KEK_FILE, message, cause === undefined ? {} : { cause });
-}
-
-function describeKind(st: Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  return 'not a regular file';
 }
 
 function ioCode(err: unknown): string {
@@ -36,7 +28,7 @@ function ioCode(err: unknown): string {
  */
 function checkKekFile(path: string, st: Stats): void {
   if (!st.isFile()) {
-    throw insecure(`KEK file ${path} is ${describeKind(st)}: point it at a regular file of exactly ${KEY_LENGTH} bytes`);
+    throw insecure(`KEK file ${path} is ${describeFileKind(st)}: point it at a regular file of exactly ${KEY_LENGTH} bytes`);
   }
   const euid = process.geteuid?.();
   if (euid !== undefined && st.uid !== euid) {
