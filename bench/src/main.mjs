@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKENDS } from './backends.mjs';
 import { chartSvg } from './chart.mjs';
+import { benchEncryptor, encryptorTable } from './encryptor.mjs';
 import { FULL, QUICK } from './config.mjs';
 import { checkTargets, figuresTable, ratios, targetsTable } from './report.mjs';
 import { leaks } from '@keyledger/reliability/key-hygiene';
@@ -136,6 +137,8 @@ try {
     result.backends[backend] = figures;
     result.targets.push(...checkTargets(backend, figures.ratios));
   }
+  log('encryptor: encrypt/decrypt against raw node:crypto, and Encryptor.open');
+  result.encryptor = await benchEncryptor(cfg, backends, log);
   assertComplete(result);
   result.seconds = (performance.now() - started) / 1000;
   const name = { full: 'latest', quick: 'quick', custom: 'custom' }[cfg.mode];
@@ -148,6 +151,7 @@ try {
   const summary = [
     figuresTable(result),
     targetsTable(result),
+    encryptorTable(result.encryptor).text,
     `${result.targets.length - missed.length}/${result.targets.length} targets met${missed.length ? `; missed: ${missed.map((t) => `${t.backend} ${t.target}`).join(', ')}` : ''}`,
   ].join('\n');
   if (keyMaterial.length === 0) throw new Error('no key material was recorded: the key-hygiene check would prove nothing');

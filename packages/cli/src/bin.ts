@@ -3,8 +3,10 @@ import { Command } from 'commander';
 import { CliError, ExitCode } from './cli-error.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { demoCommand } from './commands/demo.js';
+import { decryptCommand, encryptCommand } from './commands/encrypt.js';
 import { inspectCommand } from './commands/inspect.js';
 import { keygenCommand } from './commands/keygen.js';
+import { nodeCommand } from './commands/node.js';
 import { replayCommand } from './commands/replay.js';
 import { exportSidecarCommand, importSidecarCommand } from './commands/sidecar.js';
 import { formatError, stderr } from './output.js';
@@ -34,6 +36,9 @@ for (const command of [
   keygenCommand(),
   exportSidecarCommand(),
   importSidecarCommand(),
+  encryptCommand(),
+  decryptCommand(),
+  nodeCommand(),
 ]) {
   program.addCommand(command.showHelpAfterError('(add --help for usage)'));
 }

@@ -43,7 +43,8 @@ describe('keyledger export-sidecar / import-sidecar', () => {
       active: { storage: 3, raft: 2 },
     });
     expect(Object.keys(doc.keys)).toEqual(['1', '2', '3']);
-    expect(doc.keys['3']).toMatchObject({ purpose: 'storage', created: '2025-01-01T00:21:00.000Z', local_epoch: 0 });
+    // DEK 3 starts at the epoch its rotation registered for its proposer (n1 at 1).
+    expect(doc.keys['3']).toMatchObject({ purpose: 'storage', created: '2025-01-01T00:21:00.000Z', local_epoch: 1 });
     expect(Buffer.from(doc.keys['3'].wrapped, 'base64')).toHaveLength(60);
   });
 

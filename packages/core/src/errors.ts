@@ -86,6 +86,18 @@ export const ErrorCode = {
   TEST_RUNNER_MISSING: 'ERR_TEST_RUNNER_MISSING',
   /** A store backend broke the store contract (a `_get` returning `null`, a `scan` out of byte order…). A bug in the backend, not in the data: the message says what to return instead. */
   STORE_CONTRACT: 'ERR_STORE_CONTRACT',
+  /** An etcd call failed or timed out (`cause` holds the etcd client's error). Nothing was proposed by the failed call; retry once etcd is reachable. */
+  ETCD_UNAVAILABLE: 'ERR_ETCD_UNAVAILABLE',
+  /** An `EtcdLedger` node's follower stopped at a log entry its applier halted on; `index` is the entry's sequence number and `cause` the halt. The local store is as it was before that entry: fix the cause, then restart the node. */
+  LEDGER_HALTED: 'ERR_LEDGER_HALTED',
+  /** The log in etcd lacks an entry between this node's applied index and the head, and no snapshot covers it: the log was edited outside keyledger. Nothing is skipped; restore the log or the node from a snapshot. */
+  LOG_GAP: 'ERR_LOG_GAP',
+  /** A snapshot record or published applied index under the ledger's prefix does not decode. Nothing was restored from it. */
+  SNAPSHOT_MALFORMED: 'ERR_SNAPSHOT_MALFORMED',
+  /** A proposal lost the race for the log head more times than allowed (other nodes kept appending). Nothing was appended; retry. */
+  PROPOSAL_CONFLICT: 'ERR_PROPOSAL_CONFLICT',
+  /** An `EtcdLedger` node was called after its `close()`. Nothing was proposed or encrypted. */
+  LEDGER_CLOSED: 'ERR_LEDGER_CLOSED',
 } as const;
 
 export type KeyledgerErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -47,3 +47,4 @@ export type { RotationEffect } from './applier/apply-rotation.js';
 
 export * from './crypto/index.js';
 export * from './state/index.js';
+export * from './encryptor/index.js';

@@ -8,6 +8,7 @@ import { buildDemoScenario, type DemoStep, type LogEntry } from '../demo-cluster
 import { writeLog } from '../log-file.js';
 import { reasonOf, stdout } from '../output.js';
 import { DemoReplica } from '../demo-replica.js';
+import { encryptorDemo } from '../demo-encryptor.js';
 import { readReport, renderState, renderWriters } from '../report.js';
 import { STORE_URI_HELP, formatStoreUri, openStore, parseStoreUri, type StoreUri } from '../store-uri.js';
 
@@ -110,6 +111,8 @@ async function demoIn(dir: string, options: DemoOptions, started: number): Promi
     stdout.line(renderState(report, shownUri(uri), c));
     stdout.line();
     stdout.line(renderWriters(report, c));
+    stdout.line();
+    for (const line of await encryptorDemo(kek, scenario, c)) stdout.line(line);
     stdout.line();
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const replicaPath = shown(join(dir, 'replica-lmdb'));

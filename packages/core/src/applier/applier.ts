@@ -1,7 +1,7 @@
 import { APPLIED_KEY, decodeAppliedIndex } from '../codec/applied-index.js';
 import { Keystore } from '../crypto/keystore.js';
 import { ErrorCode, KeyledgerError, halt, hasCode, isKeyledgerError } from '../errors.js';
-import { STATE_KEY, decodeState, emptyState, type EncryptionState } from '../state/encryption-state.js';
+import { STATE_KEY, decodeState, emptyState, encodeState, type EncryptionState } from '../state/encryption-state.js';
 import { writeHandedOver } from '../store/base-registry-store.js';
 import type { RegistryStore } from '../store/registry-store.js';
 import type { ApplierOptions, IndexedEntry } from './applier-options.js';
@@ -9,6 +9,7 @@ import { applyGroup, groupPuts, type GroupItem, type GroupOutcome } from './appl
 import type { AppliedEvent, ApplyResult } from './apply-result.js';
 import { checkEntries, checkEntry } from './arguments.js';
 import { PendingCalls, type PendingCall } from './pending-calls.js';
+import { bindApplierBridge } from './encryptor-bridge.js';
 import { checkStore, holdStore, releaseStore } from './store-hold.js';
 
 /** Only `Applier.open` may construct: it is the one place an applier's state is loaded. */
@@ -81,6 +82,31 @@ export class Applier {
     // Math.max takes no bigint: the larger of the record and the state's raft_applied_index.
     this.#applied = loaded.recorded;
     if (loaded.state.raftAppliedIndex > this.#applied) this.#applied = loaded.state.raftAppliedIndex;
+    this.#bindEncryptorBridge();
+  }
+
+  /** The Encryptor's access (docs/design.md, section 'Encryptor'): its write path runs alone in the call queue; key bytes never leave core. */
+  #bindEncryptorBridge(): void {
+    const self = this;
+    bindApplierBridge(this, {
+      serialized: (task) =>
+        new Promise((resolve, reject) => {
+          if (self.#closing !== undefined) return reject(new KeyledgerError(ErrorCode.APPLIER_CLOSED, 'the applier is closed'));
+          const io = () => ({
+            state: self.#state,
+            get: (key: Uint8Array) => self.#store.get(key),
+            commitState: async (next: EncryptionState) => {
+              await self.#store.write([{ key: STATE_KEY, value: encodeState(next) }]);
+              self.#state = next;
+            },
+          });
+          self.#pending.exclusive(() => task(io()).then(resolve, reject));
+        }),
+      dek: (id) => self.#keystore.get(id),
+      get closed() {
+        return self.#closing !== undefined;
+      },
+    });
   }
 
   /**

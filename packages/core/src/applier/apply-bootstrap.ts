@@ -7,6 +7,7 @@ import type { RegistrationApplied } from './apply-result.js';
 import type { EntryTxn } from './apply-txn.js';
 import { raiseAppliedIndex, withKey, withState } from './encryption-state-edit.js';
 import { createdAt, unwrapDek } from './host-callbacks.js';
+import { startingLocalEpoch } from './local-writer-epoch.js';
 
 /** 'bootstrapped' on first apply; 'replayed' for an exact replay, which only raises the applied index. */
 export type BootstrapEffect = 'bootstrapped' | 'replayed';
@@ -70,8 +71,10 @@ export async function applyBootstrap(
     raftDek?.fill(0);
   }
   const created = createdAt(options);
-  let next = withKey(s, b.storageDekId, { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: 0 });
-  next = withKey(next, b.raftDekId, { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: 0 });
+  const storageEpoch = startingLocalEpoch(b.storageDekId, b.registrations);
+  let next = withKey(s, b.storageDekId, { purpose: 'storage', wrapped: b.storageWrapped, created, localEpoch: storageEpoch });
+  const raftEpoch = startingLocalEpoch(b.raftDekId, b.registrations);
+  next = withKey(next, b.raftDekId, { purpose: 'raft', wrapped: b.raftWrapped, created, localEpoch: raftEpoch });
   next = raiseAppliedIndex(withState(next, { active: { storage: b.storageDekId, raft: b.raftDekId } }), index);
   txn.setState(next);
   const registrations = batch.map((reg) => applyRegistration(txn, reg));

@@ -8,6 +8,7 @@ import type { RegistrationApplied } from './apply-result.js';
 import type { EntryTxn } from './apply-txn.js';
 import { raiseAppliedIndex, withKey, withState } from './encryption-state-edit.js';
 import { createdAt, unwrapDek } from './host-callbacks.js';
+import { startingLocalEpoch } from './local-writer-epoch.js';
 
 /**
  * - rotate DEK: 'rotated', or 'replayed' when the same wrapped DEK is already held
@@ -93,7 +94,7 @@ async function rotateDek({ txn, rot, proposer, index, options }: RotationCall): 
     dek.fill(0);
   }
   const created = createdAt(options);
-  let next = withKey(s, rot.dekId, { purpose, wrapped: rot.wrapped, created, localEpoch: 0 });
+  let next = withKey(s, rot.dekId, { purpose, wrapped: rot.wrapped, created, localEpoch: startingLocalEpoch(rot.dekId, [rot.proposer]) });
   next = withState(next, { active: { ...next.active, [purpose]: rot.dekId } });
   txn.setState(raiseAppliedIndex(next, index));
   const registrations = [applyRegistration(txn, proposer)];

@@ -7,6 +7,8 @@ export interface PendingCall {
   grouped: boolean;
   resolve(results: ApplyResult[]): void;
   reject(err: unknown): void;
+  /** A task that runs alone between groups, in call order: the Encryptor's write path (docs/design.md, section 'Encryptor'). */
+  exclusive?: () => Promise<void>;
 }
 
 /**
@@ -41,6 +43,12 @@ export class PendingCalls {
     });
   }
 
+  /** Queues `task` to run alone, after every call added before it and before every call added after. */
+  exclusive(task: () => Promise<void>): void {
+    this.#queue.push({ items: [], grouped: false, resolve: () => undefined, reject: () => undefined, exclusive: task });
+    this.#draining ??= this.#drain();
+  }
+
   /** Resolves once every call added so far is settled. */
   async idle(): Promise<void> {
     while (this.#draining !== undefined) await this.#draining;
@@ -56,6 +64,12 @@ export class PendingCalls {
         // turn (only when nothing came) catches longer chains. The first call runs at once.
         if (!first) await this.#callersTurn();
         if (this.#queue.length === 0) return;
+        const task = this.#queue[0]!.exclusive;
+        if (task !== undefined) {
+          this.#queue.shift();
+          await task().catch(() => undefined);
+          continue;
+        }
         const group = this.#take();
         let rest: PendingCall[];
         try {
@@ -80,7 +94,11 @@ export class PendingCalls {
   #take(): PendingCall[] {
     let n = 1;
     let size = this.#queue[0]!.items.length;
-    while (n < this.#queue.length && size + this.#queue[n]!.items.length <= MAX_COALESCED_ENTRIES) {
+    while (
+      n < this.#queue.length &&
+      this.#queue[n]!.exclusive === undefined &&
+      size + this.#queue[n]!.items.length <= MAX_COALESCED_ENTRIES
+    ) {
       size += this.#queue[n]!.items.length;
       n++;
     }

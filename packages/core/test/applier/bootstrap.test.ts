@@ -75,8 +75,8 @@ describe('bootstrap', () => {
       raft_envelope_cutover_index: 0,
       active: { storage: 1, raft: 2 },
       keys: {
-        '1': { purpose: 'storage', wrapped: b64(b.storageWrapped), created: '2025-01-01T00:00:00.000Z', local_epoch: 0 },
-        '2': { purpose: 'raft', wrapped: b64(b.raftWrapped), created: '2025-01-01T00:00:00.000Z', local_epoch: 0 },
+        '1': { purpose: 'storage', wrapped: b64(b.storageWrapped), created: '2025-01-01T00:00:00.000Z', local_epoch: 3 },
+        '2': { purpose: 'raft', wrapped: b64(b.raftWrapped), created: '2025-01-01T00:00:00.000Z', local_epoch: 4 },
       },
     });
     await storedStateIsHeld(store, applier, 'after bootstrap');

@@ -98,7 +98,7 @@ describe('rotation', () => {
     expect(store.calls.write - writes).toBe(1);
     expect(applier.state.active).toEqual({ storage: 1, raft: 3 });
     expect([...applier.state.keys.keys()]).toEqual([1, 2, 3]);
-    expect(applier.state.keys.get(3)).toEqual({ purpose: 'raft', wrapped, created: FIXED_NOW.toISOString(), localEpoch: 0 });
+    expect(applier.state.keys.get(3)).toEqual({ purpose: 'raft', wrapped, created: FIXED_NOW.toISOString(), localEpoch: 6 });
     expect(applier.state.raftAppliedIndex).toBe(11n);
     expect(applier.keyIds()).toEqual([1, 2, 3]);
     expect(await rowOf(store, 3, W2)).toEqual({ fullNodeId: W2, firstSeenEpoch: 6, lastSeenEpoch: 6 });

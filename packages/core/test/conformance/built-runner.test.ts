@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,11 @@ beforeAll(() => {
   mkdirSync(target, { recursive: true });
   cpSync(join(core, 'dist'), join(target, 'dist'), { recursive: true });
   cpSync(join(core, 'package.json'), join(target, 'package.json'));
+  // And core's own runtime dependencies, as an install brings them (snappyjs, for the envelope's flag bit 0).
+  const { dependencies = {} } = JSON.parse(readFileSync(join(core, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  for (const dep of Object.keys(dependencies)) {
+    cpSync(realpathSync(join(core, 'node_modules', dep)), join(project, 'node_modules', dep), { recursive: true });
+  }
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 

@@ -86,8 +86,14 @@ describe('handed-over store calls (the applier’s own buffers)', () => {
     const calls: string[] = [];
     const store: RegistryStore = {
       kind: 'plain',
-      get: (key) => (calls.push('get'), inner.get(key)),
-      write: (puts) => (calls.push('write'), inner.write(puts)),
+      get: (key) => {
+        calls.push('get');
+        return inner.get(key);
+      },
+      write: (puts) => {
+        calls.push('write');
+        return inner.write(puts);
+      },
       scan: (prefix) => inner.scan(prefix),
       close: () => inner.close(),
     } as RegistryStore;

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { Purpose, RotationSubtag, encodeBootstrap, encodeRotation, type EncryptionState, type Kek } from '@keyledger/core';
+
+/** The DEK ids a ledger's bootstrap installs; rotations take the next unused id. */
+export const BOOTSTRAP_STORAGE_DEK = 1;
+export const BOOTSTRAP_RAFT_DEK = 2;
+
+/** Draws a fresh DEK and returns it wrapped; the plain bytes are zero-filled before returning. */
+async function freshWrappedDek(kek: Kek): Promise<Uint8Array> {
+  const dek = new Uint8Array(randomBytes(32));
+  try {
+    return await kek.wrap(dek);
+  } finally {
+    dek.fill(0);
+  }
+}
+
+/**
+ * The bootstrap a node proposes on an empty log: a storage and a raft DEK, no batch. Every
+ * node registers through its own registration entry (its Encryptor's epoch), so the batch has
+ * no writer to name.
+ */
+export async function bootstrapEntry(kek: Kek): Promise<Uint8Array> {
+  return encodeBootstrap({
+    storageDekId: BOOTSTRAP_STORAGE_DEK,
+    storageWrapped: await freshWrappedDek(kek),
+    raftDekId: BOOTSTRAP_RAFT_DEK,
+    raftWrapped: await freshWrappedDek(kek),
+    registrations: [],
+  });
+}
+
+/** The id a rotation proposed against `state` installs: one above every id ever held. */
+export function nextDekId(state: EncryptionState): number {
+  let max = 0;
+  for (const id of state.keys.keys()) max = Math.max(max, id);
+  return max + 1;
+}
+
+/**
+ * A storage DEK rotation proposed against `state`. The proposer is registered under the new DEK
+ * at `proposerEpoch`; the proposal is only appended while the log head is the index `state`
+ * reflects, so two nodes never both install the same id.
+ */
+export async function rotationEntry(kek: Kek, state: EncryptionState, fullNodeId: bigint, proposerEpoch: number): Promise<Uint8Array> {
+  const dekId = nextDekId(state);
+  return encodeRotation({
+    subtag: RotationSubtag.ROTATE_DEK,
+    dekId,
+    purpose: Purpose.STORAGE,
+    wrapped: await freshWrappedDek(kek),
+    proposer: { dekId, fullNodeId, localEpoch: proposerEpoch },
+  });
+}
