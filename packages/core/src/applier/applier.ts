@@ -2,6 +2,7 @@ import { APPLIED_KEY, decodeAppliedIndex } from '../codec/applied-index.js';
 import { Keystore } from '../crypto/keystore.js';
 import { ErrorCode, KeyledgerError, halt, hasCode, isKeyledgerError } from '../errors.js';
 import { STATE_KEY, decodeState, emptyState, encodeState, type EncryptionState } from '../state/encryption-state.js';
+import { writeHandedOver } from '../store/base-registry-store.js';
 import type { RegistryStore } from '../store/registry-store.js';
 import type { ApplierOptions, IndexedEntry } from './applier-options.js';
 import { applyGroup, groupPuts, type GroupItem, type GroupOutcome } from './apply-group.js';
@@ -206,13 +207,14 @@ export class Applier {
    * next exactly as if they had been made one by one.
    */
   async #commit(calls: PendingCall[]): Promise<PendingCall[]> {
-    const items = calls.flatMap((c) => c.items);
+    const items = calls.length === 1 ? calls[0]!.items : calls.flatMap((c) => c.items);
     const base = { store: this.#store, state: this.#state, keystore: this.#keystore, options: this.#options, applied: this.#applied };
     let outcome: GroupOutcome | undefined;
     try {
       outcome = await applyGroup(base, items);
       const puts = groupPuts(outcome, base.applied);
-      if (puts.length > 0) await this.#store.write(puts);
+      // Every put's bytes are the group's own (its buffers, fresh records) and dropped after the write.
+      if (puts.length > 0) await writeHandedOver(this.#store, puts);
     } catch (err) {
       // Nothing in the group reached the store: the first call is where the host resumes, and
       // the others are retried as they would have been after it.
@@ -235,9 +237,10 @@ export class Applier {
       const end = offset + call.items.length;
       const stopped = outcome.stopAt < end;
       const upTo = stopped ? outcome.stopAt : end;
-      for (let i = offset; i < upTo; i++) this.#emit({ index: call.items[i - offset]!.index, result: outcome.results[i]! });
+      if (this.#listeners.size > 0)
+        for (let i = offset; i < upTo; i++) this.#emit({ index: call.items[i - offset]!.index, result: outcome.results[i]! });
       if (!stopped) {
-        call.resolve(outcome.results.slice(offset, end));
+        call.resolve(calls.length === 1 ? outcome.results : outcome.results.slice(offset, end));
         offset = end;
         continue;
       }

@@ -1,6 +1,6 @@
 import { encodeAppliedIndex, APPLIED_KEY } from '../codec/applied-index.js';
 import { decodeEntry, isEncryptionOpcode, type Entry } from '../codec/entry.js';
-import { encodeRegistration, isWellFormedRegistration, registrationKey, registrationSlot } from '../codec/registration.js';
+import { encodeRegistration, isWellFormedRegistration } from '../codec/registration.js';
 import type { Keystore } from '../crypto/keystore.js';
 import { encodeState, STATE_KEY, type EncryptionState } from '../state/encryption-state.js';
 import type { RegistryStore, StoreEntry } from '../store/registry-store.js';
@@ -58,33 +58,29 @@ interface Planned {
   error?: unknown;
 }
 
-function plan(items: readonly GroupItem[], applied: bigint): { planned: Planned[]; keys: Uint8Array[]; slots: number[] } {
+/** Each entry's plan, and every registration the group applies (16 entry bytes each), whose rows it prefetches. */
+function plan(items: readonly GroupItem[], applied: bigint): { planned: Planned[]; registrations: Uint8Array[] } {
   const planned: Planned[] = new Array(items.length);
-  const keys: Uint8Array[] = [];
-  const slots: number[] = [];
-  const want = (reg: Uint8Array) => {
-    keys.push(registrationKey(reg));
-    slots.push(registrationSlot(reg));
-  };
+  const registrations: Uint8Array[] = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     if (isReapplied(item, applied)) continue;
     if (isWellFormedRegistration(item.entry)) {
-      want(item.entry);
+      registrations.push(item.entry);
       continue;
     }
     try {
       // Every registration decodeEntry accepts is well-formed, so this is a bootstrap or a rotation.
       const decoded = decodeEntry(item.entry) as KeyEntry;
       const regs = decoded.kind === 'bootstrap' ? decoded.registrations.map(encodeRegistration) : [encodeRegistration(decoded.proposer)];
-      regs.forEach(want);
+      for (const reg of regs) registrations.push(reg);
       planned[i] = { decoded, regs };
     } catch (error) {
       // Raised when the entry's turn comes: the entries before it still apply.
       planned[i] = { error };
     }
   }
-  return { planned, keys, slots };
+  return { planned, registrations };
 }
 
 /**
@@ -93,20 +89,28 @@ function plan(items: readonly GroupItem[], applied: bigint): { planned: Planned[
  * fails; nothing is written here (see {@link groupPuts}).
  */
 export async function applyGroup(base: GroupBase, items: readonly GroupItem[]): Promise<GroupOutcome> {
-  const { planned, keys, slots } = plan(items, base.applied);
-  const txn = new GroupTxn(base.state);
-  await txn.prefetch(base.store, keys, slots);
-  const results: ApplyResult[] = [];
+  const { planned, registrations } = plan(items, base.applied);
+  const txn = new GroupTxn(base.state, registrations.length);
+  await txn.prefetch(base.store, registrations);
+  const results: ApplyResult[] = new Array(items.length);
   let applied = base.applied;
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     if (isReapplied(item, applied)) {
-      results.push({ kind: 'already-applied', index: item.index! });
+      results[i] = { kind: 'already-applied', index: item.index! };
       continue;
     }
+    const p = planned[i];
     try {
-      results.push(await applyOne(base, txn, item, planned[i]));
+      // A well-formed registration is applied synchronously (no promise per registration): it
+      // touches one row and stages at most one put, as its last step, so it needs no per-entry
+      // staging to change nothing when it halts.
+      if (p === undefined) {
+        const r = applyRegistration(txn, item.entry);
+        results[i] = { kind: 'registration', effect: r.effect, registrations: [r] };
+      } else results[i] = await applyKeyEntry(base, txn, item, p);
     } catch (stop) {
+      results.length = i;
       return { txn, results, stopAt: i, stop, applied };
     }
     if (item.index !== undefined && item.index > applied) applied = item.index;
@@ -114,13 +118,7 @@ export async function applyGroup(base: GroupBase, items: readonly GroupItem[]): 
   return { txn, results, stopAt: items.length, applied };
 }
 
-async function applyOne(base: GroupBase, group: GroupTxn, item: GroupItem, p: Planned | undefined): Promise<ApplyResult> {
-  if (p === undefined) {
-    // A well-formed registration touches one row and stages at most one put, as its last step:
-    // it needs no per-entry staging to change nothing when it halts.
-    const r = applyRegistration(group, item.entry);
-    return { kind: 'registration', effect: r.effect, registrations: [r] };
-  }
+async function applyKeyEntry(base: GroupBase, group: GroupTxn, item: GroupItem, p: Planned): Promise<ApplyResult> {
   if (p.error !== undefined) throw p.error;
   const txn = new EntryTxn(group, base.keystore);
   try {

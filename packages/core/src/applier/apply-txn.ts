@@ -1,12 +1,46 @@
+import { registrationKey, registrationSlot } from '../codec/registration.js';
+import { REGISTRY_KEY_LENGTH } from '../codec/registry-key.js';
+import { REGISTRY_ROW_LENGTH } from '../codec/registry-row.js';
 import { Keystore } from '../crypto/keystore.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 import type { EncryptionState } from '../state/encryption-state.js';
+import { getManyHandedOver } from '../store/base-registry-store.js';
 import type { RegistryStore, StoreEntry } from '../store/registry-store.js';
 
-/** What a registration needs from a transaction: read a prefetched row, stage a put. Slots are `registrySlot(key)`. */
+/**
+ * What a registration needs from a transaction: read a prefetched row, stage a put (the
+ * transaction copies `row`, and knows the slot's key from its prefetch). Slots are `registrySlot(key)`.
+ */
 export interface RowTxn {
   readRow(slot: number): Uint8Array | undefined;
-  putRow(slot: number, key: Uint8Array, value: Uint8Array): void;
+  putRow(slot: number, row: Uint8Array): void;
+}
+
+/**
+ * Fixed-size byte strings carved from shared buffers: a group's keys and rows are views of a few
+ * buffers instead of one small buffer each, which V8 would move off its heap the first time a
+ * native binding touches it (docs/design.md, 'Group commit').
+ */
+class Slab {
+  #buf: Uint8Array;
+  #at = 0;
+
+  constructor(
+    readonly width: number,
+    count: number,
+  ) {
+    this.#buf = new Uint8Array(width * Math.max(count, 1));
+  }
+
+  take(): Uint8Array {
+    if (this.#at + this.width > this.#buf.length) {
+      this.#buf = new Uint8Array(this.#buf.length);
+      this.#at = 0;
+    }
+    const out = this.#buf.subarray(this.#at, this.#at + this.width);
+    this.#at += this.width;
+    return out;
+  }
 }
 
 /**
@@ -18,32 +52,44 @@ export interface RowTxn {
 export class GroupTxn implements RowTxn {
   /** Rows the group knows: prefetched (undefined = absent) or put by the group. */
   readonly #known = new Map<number, Uint8Array | undefined>();
-  readonly #puts = new Map<number, StoreEntry>();
+  /** The registry key of every prefetched slot. */
+  readonly #keys = new Map<number, Uint8Array>();
+  /** Slots the group puts, in first-put order. */
+  readonly #puts = new Set<number>();
+  readonly #keySlab: Slab;
+  readonly #rowSlab: Slab;
   /** DEKs the group will add to the applier's keystore once its write is durable. */
   readonly keyAdds = new Keystore();
   state: EncryptionState;
   stateDirty = false;
 
-  constructor(state: EncryptionState) {
+  /** `registrations`: about how many registrations the group holds, to size its buffers. */
+  constructor(state: EncryptionState, registrations: number) {
     this.state = state;
+    this.#keySlab = new Slab(REGISTRY_KEY_LENGTH, registrations);
+    this.#rowSlab = new Slab(REGISTRY_ROW_LENGTH, registrations);
   }
 
   /**
-   * Loads the rows the group will read; `slots[i]` is `registrySlot(keys[i])`. A key named
+   * Loads the rows of the registrations (16 entry bytes each) the group will apply. A slot named
    * twice is read once. A failure leaves the group unusable: the applier then writes nothing.
    */
-  async prefetch(store: RegistryStore, keys: readonly Uint8Array[], slots: readonly number[]): Promise<void> {
+  async prefetch(store: RegistryStore, registrations: readonly Uint8Array[]): Promise<void> {
     const missing: Uint8Array[] = [];
     const missingSlots: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const slot = slots[i]!;
+    for (let i = 0; i < registrations.length; i++) {
+      const reg = registrations[i]!;
+      const slot = registrationSlot(reg);
       if (this.#known.has(slot)) continue;
       this.#known.set(slot, undefined);
-      missing.push(keys[i]!);
+      const key = registrationKey(reg, this.#keySlab.take());
+      this.#keys.set(slot, key);
+      missing.push(key);
       missingSlots.push(slot);
     }
     if (missing.length === 0) return;
-    const values = store.getMany ? await store.getMany(missing) : await Promise.all(missing.map((k) => store.get(k)));
+    // The keys are views of this group's key buffer, which nothing writes again.
+    const values = await getManyHandedOver(store, missing);
     for (let i = 0; i < missingSlots.length; i++) this.#known.set(missingSlots[i]!, values[i]);
   }
 
@@ -54,13 +100,25 @@ export class GroupTxn implements RowTxn {
     return this.#known.get(slot);
   }
 
-  putRow(slot: number, key: Uint8Array, value: Uint8Array): void {
-    this.#known.set(slot, value);
-    this.#puts.set(slot, { key, value });
+  putRow(slot: number, row: Uint8Array): void {
+    this.stage(slot, this.copyRow(row));
+  }
+
+  /** A copy of `row` in the group's row buffer. */
+  copyRow(row: Uint8Array): Uint8Array {
+    const own = this.#rowSlab.take();
+    own.set(row);
+    return own;
+  }
+
+  /** Stages a row the group already owns. */
+  stage(slot: number, row: Uint8Array): void {
+    this.#known.set(slot, row);
+    this.#puts.add(slot);
   }
 
   merge(entry: EntryTxn): void {
-    for (const [slot, p] of entry.puts) this.putRow(slot, p.key, p.value);
+    for (const [slot, row] of entry.puts) this.stage(slot, row);
     for (const id of entry.keyAdds.ids()) this.keyAdds.add(id, entry.keyAdds.get(id)!);
     entry.keyAdds.close();
     if (entry.stateDirty) {
@@ -71,7 +129,9 @@ export class GroupTxn implements RowTxn {
 
   /** The registry rows the group commits. */
   rowPuts(): StoreEntry[] {
-    return [...this.#puts.values()];
+    const out: StoreEntry[] = [];
+    for (const slot of this.#puts) out.push({ key: this.#keys.get(slot)!, value: this.#known.get(slot)! });
+    return out;
   }
 }
 
@@ -84,7 +144,8 @@ export class GroupTxn implements RowTxn {
 export class EntryTxn implements RowTxn {
   readonly #group: GroupTxn;
   readonly #keystore: Keystore;
-  readonly puts = new Map<number, StoreEntry>();
+  /** Rows staged by slot, already copied into the group's row buffer. */
+  readonly puts = new Map<number, Uint8Array>();
   readonly keyAdds = new Keystore();
   state: EncryptionState;
   stateDirty = false;
@@ -96,12 +157,11 @@ export class EntryTxn implements RowTxn {
   }
 
   readRow(slot: number): Uint8Array | undefined {
-    const own = this.puts.get(slot);
-    return own ? own.value : this.#group.readRow(slot);
+    return this.puts.get(slot) ?? this.#group.readRow(slot);
   }
 
-  putRow(slot: number, key: Uint8Array, value: Uint8Array): void {
-    this.puts.set(slot, { key, value });
+  putRow(slot: number, row: Uint8Array): void {
+    this.puts.set(slot, this.#group.copyRow(row));
   }
 
   setState(next: EncryptionState): void {

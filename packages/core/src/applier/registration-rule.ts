@@ -5,17 +5,15 @@ import { ErrorCode, KeyledgerError } from '../errors.js';
 /** What a registration did to its slot. */
 export type RegistrationEffect = 'inserted' | 'advanced' | 'replayed';
 
-/** The rule's verdict: the effect, and the row to store when the slot changes. */
-export type RegistrationOutcome = { effect: 'inserted' | 'advanced'; row: Uint8Array } | { effect: 'replayed'; row?: undefined };
-
 function hex64(v: bigint): string {
   return `0x${v.toString(16).padStart(16, '0')}`;
 }
 
 /**
  * The registration rule (docs/design.md, 'Registration rule'): the slot's stored row and a
- * well-formed registration entry in, the effect and the new row out. Pure: no store, no
- * transaction, so single entries, groups, bootstrap batches and rotation proposers all decide
+ * well-formed registration entry in, the effect out, and for 'inserted' and 'advanced' the new
+ * row written into `row` (12 bytes; untouched otherwise, and never the stored row). No store, no
+ * transaction, no allocation on the way to a verdict (a group decides a million of these), so single entries, groups, bootstrap batches and rotation proposers all decide
  * through this one function.
  *
  * The order of the checks is the contract: a damaged row is never read as missing, and a
@@ -23,10 +21,13 @@ function hex64(v: bigint): string {
  * one writer twice, draw the same nonces. Throws ERR_REGISTRY_VALUE_MALFORMED,
  * ERR_NODE_ID_COLLISION or ERR_LOCAL_EPOCH_ROLLBACK.
  */
-export function registrationRule(stored: Uint8Array | undefined, entry: Uint8Array): RegistrationOutcome {
+export function registrationRule(stored: Uint8Array | undefined, entry: Uint8Array, row: Uint8Array): RegistrationEffect {
   const epoch = registrationEpoch(entry);
   // 1. No row: the slot is free for this node.
-  if (stored === undefined) return { effect: 'inserted', row: registryRowAt(entry, REGISTRATION_NODE_AT, epoch, epoch) };
+  if (stored === undefined) {
+    registryRowAt(entry, REGISTRATION_NODE_AT, epoch, epoch, row);
+    return 'inserted';
+  }
   // 2. A damaged row halts (decodeRegistryRow raises ERR_REGISTRY_VALUE_MALFORMED).
   if (!(stored instanceof Uint8Array) || stored.length !== REGISTRY_ROW_LENGTH) decodeRegistryRow(stored);
   // 3. Another node owns the 16-bit slot.
@@ -40,7 +41,7 @@ export function registrationRule(stored: Uint8Array | undefined, entry: Uint8Arr
   }
   const last = rowLastEpoch(stored);
   // 4. Same epoch: a Raft replay of an applied entry.
-  if (epoch === last) return { effect: 'replayed' };
+  if (epoch === last) return 'replayed';
   // 5. Epoch went backwards: the node would restart its write counter under a used epoch.
   if (epoch < last) {
     const reg = registrationOf(entry);
@@ -50,5 +51,6 @@ export function registrationRule(stored: Uint8Array | undefined, entry: Uint8Arr
     );
   }
   // 6. Epoch advanced: keep first, raise last.
-  return { effect: 'advanced', row: registryRowAt(stored, 0, rowFirstEpoch(stored), epoch) };
+  registryRowAt(stored, 0, rowFirstEpoch(stored), epoch, row);
+  return 'advanced';
 }

@@ -79,9 +79,9 @@ export function isWellFormedRegistration(entry: unknown): entry is Uint8Array {
   );
 }
 
-/** The registry key of a well-formed registration: (dek_id, node_id16 of full_node_id). */
-export function registrationKey(entry: Uint8Array): Uint8Array {
-  return registryKeyAt(entry, DEK_AT, SLOT_AT);
+/** The registry key of a well-formed registration: (dek_id, node_id16 of full_node_id), written into `key` when given. */
+export function registrationKey(entry: Uint8Array, key?: Uint8Array): Uint8Array {
+  return registryKeyAt(entry, DEK_AT, SLOT_AT, key);
 }
 
 /** `registrySlot(registrationKey(entry))`, straight from the entry's bytes. */
@@ -95,6 +95,19 @@ export function registrationEpoch(entry: Uint8Array): number {
 
 /** The registration of a well-formed entry, without the reader's checks. */
 export function registrationOf(entry: Uint8Array): Registration {
-  const fullNodeId = (BigInt(readU32BE(entry, REGISTRATION_NODE_AT)) << 32n) | BigInt(readU32BE(entry, REGISTRATION_NODE_AT + 4));
-  return { dekId: readU32BE(entry, DEK_AT), fullNodeId, localEpoch: readU16BE(entry, EPOCH_AT) };
+  return { dekId: registrationDek(entry), fullNodeId: registrationNode(entry), localEpoch: registrationEpoch(entry) };
+}
+
+export function registrationDek(entry: Uint8Array): number {
+  return readU32BE(entry, DEK_AT);
+}
+
+/** Below 2^53 the id is built as one number and one bigint, not four bigints (a group reads a million). */
+const SAFE_HIGH_WORD = 2 ** 21;
+
+export function registrationNode(entry: Uint8Array): bigint {
+  const hi = readU32BE(entry, REGISTRATION_NODE_AT);
+  const lo = readU32BE(entry, REGISTRATION_NODE_AT + 4);
+  // hi × 2^32 is exact as a double at any hi (32 significant bits).
+  return hi < SAFE_HIGH_WORD ? BigInt(hi * 0x1_0000_0000 + lo) : BigInt(hi * 0x1_0000_0000) + BigInt(lo);
 }

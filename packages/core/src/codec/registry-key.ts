@@ -53,9 +53,13 @@ const KEY_SLOT_AT = 25;
 /** prefix ‖ dek 0 ‖ `|` ‖ slot 0: a key is this with its dek_id and slot copied in. */
 const KEY_TEMPLATE = encodeRegistryKey(0, 0);
 
-/** The registry key whose dek_id is the 4 bytes of `src` at `dekAt` and whose node_id16 is the 2 at `slotAt`. */
-export function registryKeyAt(src: Uint8Array, dekAt: number, slotAt: number): Uint8Array {
-  const key = new Uint8Array(KEY_TEMPLATE);
+/**
+ * The registry key whose dek_id is the 4 bytes of `src` at `dekAt` and whose node_id16 is the 2
+ * at `slotAt`, written into `key` when given (27 bytes; a group writes its keys into one buffer).
+ */
+export function registryKeyAt(src: Uint8Array, dekAt: number, slotAt: number, key?: Uint8Array): Uint8Array {
+  if (key === undefined) key = new Uint8Array(KEY_TEMPLATE);
+  else key.set(KEY_TEMPLATE);
   key[KEY_DEK_AT] = src[dekAt]!;
   key[KEY_DEK_AT + 1] = src[dekAt + 1]!;
   key[KEY_DEK_AT + 2] = src[dekAt + 2]!;

@@ -42,9 +42,14 @@ export function decodeRegistryRow(value: Uint8Array): RegistryRow {
 // test/codec/registry-row.test.ts). They assume a row of exactly REGISTRY_ROW_LENGTH bytes.
 const NODE_ID_LENGTH = 8;
 
-/** A row whose full_node_id is the 8 bytes of `node` at `at`. */
-export function registryRowAt(node: Uint8Array, at: number, first: number, last: number): Uint8Array {
-  const row = new Uint8Array(REGISTRY_ROW_LENGTH);
+/** A row whose full_node_id is the 8 bytes of `node` at `at`, written into `row` (a fresh one by default). */
+export function registryRowAt(
+  node: Uint8Array,
+  at: number,
+  first: number,
+  last: number,
+  row: Uint8Array = new Uint8Array(REGISTRY_ROW_LENGTH),
+): Uint8Array {
   for (let i = 0; i < NODE_ID_LENGTH; i++) row[i] = node[at + i]!;
   row[8] = first >>> 8;
   row[9] = first & 0xff;

@@ -40,6 +40,30 @@ function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
 function noValue(): void {}
 
 /**
+ * Core-internal (not exported from the package): the applier's reads and writes with buffers it
+ * hands over, never touches again and has not shared with anyone, so the store skips its copies in.
+ * A group makes a million of them, and each copy is a typed-array view on V8's young heap.
+ */
+const HANDED_OVER = Symbol('keyledger.handedOver');
+
+/**
+ * `store.write(puts)`, without the copy when the store is one of ours and does not override
+ * `write` (a subclass that does is called as usual): `puts` and their bytes must be the caller's
+ * alone, and never changed again.
+ */
+export function writeHandedOver(store: RegistryStore, puts: readonly StoreEntry[]): Promise<void> {
+  return store instanceof BaseRegistryStore && store.write === BaseRegistryStore.prototype.write
+    ? store[HANDED_OVER].write(puts)
+    : store.write(puts);
+}
+
+/** `store.getMany(keys)` (or one `get` per key), without copying `keys` in; the same conditions as {@link writeHandedOver}. */
+export function getManyHandedOver(store: RegistryStore, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+  if (store instanceof BaseRegistryStore && store.getMany === BaseRegistryStore.prototype.getMany) return store[HANDED_OVER].getMany(keys);
+  return store.getMany ? store.getMany(keys) : Promise.all(keys.map((k) => store.get(k)));
+}
+
+/**
  * Runs a backend call and settles as `async` code would (a failure becomes a rejection with
  * ERR_STORE_IO carrying the backend's error), but when the backend answers synchronously (lmdb,
  * better-sqlite3) the result is ready without another turn of the microtask queue.
@@ -128,13 +152,23 @@ export abstract class BaseRegistryStore implements RegistryStore {
     );
   }
 
+  /** The store's reads and writes without copies in: see {@link writeHandedOver}. */
+  readonly [HANDED_OVER] = {
+    getMany: (keys: readonly Uint8Array[]) => this.#getMany(keys, false),
+    write: (puts: readonly StoreEntry[]) => this.#write(puts, false),
+  };
+
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
-    let own: Uint8Array[];
+    return this.#getMany(keys, true);
+  }
+
+  #getMany(keys: readonly Uint8Array[], copyIn: boolean): Promise<(Uint8Array | undefined)[]> {
+    let own: readonly Uint8Array[];
     try {
       this.assertOpen('getMany');
       checkArray('getMany', keys);
       keys.forEach(checkKey);
-      own = copyAll(keys);
+      own = copyIn ? copyAll(keys) : keys;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -150,20 +184,35 @@ export abstract class BaseRegistryStore implements RegistryStore {
   }
 
   write(puts: readonly StoreEntry[]): Promise<void> {
-    let own: StoreEntry[];
+    return this.#write(puts, true);
+  }
+
+  #write(puts: readonly StoreEntry[], copyIn: boolean): Promise<void> {
+    let own: readonly StoreEntry[];
     try {
       this.assertOpen('write');
       checkArray('write', puts);
-      own = new Array(puts.length);
-      const parts: Uint8Array[] = new Array(2 * puts.length);
+      let total = 0;
       for (let i = 0; i < puts.length; i++) {
         const p: unknown = puts[i];
         checkPut(p);
-        parts[2 * i] = p.key;
-        parts[2 * i + 1] = p.value;
+        total += p.key.length + p.value.length;
       }
-      const copies = copyAll(parts);
-      for (let i = 0; i < puts.length; i++) own[i] = { key: copies[2 * i]!, value: copies[2 * i + 1]! };
+      if (!copyIn) return settle('write', () => this._write(puts), noValue);
+      // The same one-buffer copy as copyAll, without its intermediate arrays (a group writes thousands of puts).
+      const slab = new Uint8Array(total);
+      const copies = new Array<StoreEntry>(puts.length);
+      own = copies;
+      let at = 0;
+      for (let i = 0; i < puts.length; i++) {
+        const { key, value } = puts[i]!;
+        const valueAt = at + key.length;
+        const end = valueAt + value.length;
+        slab.set(key, at);
+        slab.set(value, valueAt);
+        copies[i] = { key: slab.subarray(at, valueAt), value: slab.subarray(valueAt, end) };
+        at = end;
+      }
     } catch (err) {
       return Promise.reject(err);
     }

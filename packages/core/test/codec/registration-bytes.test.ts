@@ -24,6 +24,10 @@ describe('registration bytes', () => {
     fc.assert(
       fc.property(registration, (r) => {
         expect(registrationKey(encodeRegistration(r))).toEqual(registryKey(r.dekId, r.fullNodeId));
+        // Written into a buffer that held another key: every byte is the key's.
+        const into = new Uint8Array(27).fill(0xa5);
+        expect(registrationKey(encodeRegistration(r), into)).toBe(into);
+        expect(into).toEqual(registryKey(r.dekId, r.fullNodeId));
       }),
     );
   });
