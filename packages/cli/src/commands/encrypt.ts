@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { Applier, Encryptor, decodeEnvelope, decryptEnvelope, type KeyPurpose, type RegistryStore } from '@keyledger/core';
 import { CliError, ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
-import { formatLogLine, readLog } from '../log-file.js';
+import { LogSnapshot, formatLogLine } from '../log-file.js';
 import { hex, stderr } from '../output.js';
 import { DEFAULT_STORE, STORE_URI_HELP, parseStoreUri, withStore } from '../store-uri.js';
 
@@ -47,10 +47,15 @@ async function openApplier(store: RegistryStore, options: EnvelopeCommandOptions
 
 /** Applies the log records above the applier's applied index; returns the last index in the log. */
 async function catchUp(applier: Applier, logPath: string): Promise<bigint> {
+  const log = await LogSnapshot.open(logPath);
   let last = 0n;
-  for await (const r of readLog(logPath)) {
-    last = r.index;
-    if (r.index > applier.appliedIndex) await applier.applyEntry(r.entry, r.index);
+  try {
+    for await (const r of log.records()) {
+      last = r.index;
+      if (r.index > applier.appliedIndex) await applier.applyEntry(r.entry, r.index);
+    }
+  } finally {
+    await log.close();
   }
   return last;
 }
@@ -66,7 +71,7 @@ export async function runEncrypt(options: EncryptOptions): Promise<number> {
   if (options.log === undefined) throw new CliError('--log FILE is required: the registration is appended to the replicated log');
   const logPath = options.log;
   const plaintext = await readStdin();
-  const sealed = await withStore(parseStoreUri(options.store), { mustExist: true }, async (store) => {
+  const sealed = await withStore(parseStoreUri(options.store), { create: false }, async (store) => {
     const applier = await openApplier(store, options);
     try {
       await catchUp(applier, logPath);
@@ -110,7 +115,7 @@ export async function runDecrypt(options: EnvelopeCommandOptions): Promise<numbe
   const purpose = purposeOf(options.purpose);
   const input = await readStdin();
   const sealed = options.hex ? Buffer.from(input.toString('utf8').trim(), 'hex') : input;
-  const plain = await withStore(parseStoreUri(options.store), { mustExist: true }, async (store) => {
+  const plain = await withStore(parseStoreUri(options.store), { create: false }, async (store) => {
     const applier = await openApplier(store, options);
     try {
       return await decryptEnvelope(applier, new Uint8Array(sealed), { purpose, context: new TextEncoder().encode(options.context ?? '') });
