@@ -7,7 +7,7 @@
  * into its `Sidecar` struct, which ignores fields it does not name, so the file stays readable
  * by elastickv; the version-2 fields themselves are unchanged. A state restored without its
  * registry would hold an applied index whose registrations it lacks and would accept a
- * rolled-back epoch or a colliding slot (docs/design.md, section 'Re-delivery and the applied index').
+ * rolled-back epoch or a colliding slot (docs/design.md, section 'Restoring a replica').
  */
 
 import { decodeRegistryKey, encodeRegistryKey, nodeId16 } from '../codec/registry-key.js';

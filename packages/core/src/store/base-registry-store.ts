@@ -57,7 +57,7 @@ export function writeHandedOver(store: RegistryStore, puts: readonly StoreEntry[
     : store.write(puts);
 }
 
-/** `store.getMany(keys)` (or one `get` per key), without copying `keys` in; the same conditions as {@link writeHandedOver}. */
+/** `store.getMany(keys)` (or one `get` per key), without copying `keys` in; the same conditions as `writeHandedOver`. */
 export function getManyHandedOver(store: RegistryStore, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
   if (store instanceof BaseRegistryStore && store.getMany === BaseRegistryStore.prototype.getMany) return store[HANDED_OVER].getMany(keys);
   return store.getMany ? store.getMany(keys) : Promise.all(keys.map((k) => store.get(k)));
@@ -152,7 +152,7 @@ export abstract class BaseRegistryStore implements RegistryStore {
     );
   }
 
-  /** The store's reads and writes without copies in: see {@link writeHandedOver}. */
+  /** The store's reads and writes without copies in: see `writeHandedOver`. */
   readonly [HANDED_OVER] = {
     getMany: (keys: readonly Uint8Array[]) => this.#getMany(keys, false),
     write: (puts: readonly StoreEntry[]) => this.#write(puts, false),
