@@ -25,6 +25,16 @@ export const FULL = {
   /** Registrations in the log `keyledger replay` applies, and rounds of replay vs in-process. */
   replayEntries: 50_000,
   replayRounds: 3,
+  /** Automatic group commit: new slots per chunk (sequential applyEntry takes an eighth), rounds, chunks. */
+  /** Calls in flight, and the group size of the applyEntries baseline (issue 16's targets are for 64). */
+  pipelinedInFlight: 64,
+  pipelinedSlots: 512,
+  pipelinedRounds: 11,
+  pipelinedChunks: 5,
+  /** Plaintext MiB each Encryptor scenario seals or opens per round, whatever the value size. */
+  encryptorMiBPerRound: 16,
+  /** Entries through etcd per latency figure and in the throughput run. */
+  etcdEntries: 300,
 };
 
 export const QUICK = {
@@ -43,4 +53,10 @@ export const QUICK = {
   stateRounds: 2,
   replayEntries: 5_000,
   replayRounds: 1,
+  pipelinedInFlight: 64,
+  pipelinedSlots: 128,
+  pipelinedRounds: 2,
+  pipelinedChunks: 1,
+  encryptorMiBPerRound: 0.25,
+  etcdEntries: 20,
 };

@@ -10,13 +10,11 @@ import { figure, gc, median } from './stats.mjs';
 import { dropDir, freshDir } from './tmpdir.mjs';
 
 export const ENCRYPTOR_SIZES = [64, 1024, 65536];
-/** Target: keyledger's 1 KiB encrypt at ≥ 0.9× raw node:crypto with a random nonce. */
-export const ENCRYPT_1KIB_TARGET = 0.9;
 const NODE = 0x9f3c21d45e100a01n;
 const CONTEXT = new TextEncoder().encode('bench/record-key');
 
-/** Bytes sealed per scenario and round: the same work for every size, at least 50 ops. */
-const opsFor = (size, cfg) => Math.max(50, Math.round(((cfg.mode === 'quick' ? 0.25 : 16) * 2 ** 20) / size / 4) * 4);
+/** Ops per scenario and round: the same bytes sealed for every size, at least 50 ops. */
+const opsFor = (size, cfg) => Math.max(50, Math.round((cfg.encryptorMiBPerRound * 2 ** 20) / size / 4) * 4);
 
 /** A store bootstrapped with fresh keys (recorded for the key-hygiene check), its applier and next index. */
 async function bootstrapped(store) {
@@ -140,38 +138,15 @@ export async function benchEncryptor(cfg, backends, log) {
   return { throughput: await throughput(cfg, log), open: await openTimes(cfg, backends, log) };
 }
 
-/** The figures as text rows, and whether the 1 KiB encrypt target is met. */
-export function encryptorTable(e) {
-  const int = (x) => Math.round(x).toLocaleString('en');
-  const lines = [
-    'Encryptor vs raw node:crypto AES-256-GCM (random nonce), medians',
-    'size      encrypt ops/s (raw)          ratio   decrypt ops/s (raw)          ratio',
-  ];
-  for (const size of ENCRYPTOR_SIZES) {
-    const t = e.throughput[size];
-    lines.push(
-      `${String(size).padEnd(8)}  ${`${int(t.encrypt.median)} (${int(t.rawEncrypt.median)})`.padEnd(27)}  ${t.encryptOverRaw.toFixed(2).padStart(5)}   ${`${int(t.decrypt.median)} (${int(t.rawDecrypt.median)})`.padEnd(27)}  ${t.decryptOverRaw.toFixed(2).padStart(5)}`,
-    );
-  }
-  lines.push(
-    `Encryptor.open (one durable write): ${Object.entries(e.open)
-      .map(([b, f]) => `${b} ${f.median.toFixed(2)} ms`)
-      .join(', ')}`,
-  );
-  const ratio = e.throughput[1024].encryptOverRaw;
-  const met = ratio >= ENCRYPT_1KIB_TARGET;
-  lines.push(`target: encrypt 1 KiB ≥ ${ENCRYPT_1KIB_TARGET}× raw: ${ratio.toFixed(2)}× ${met ? 'met' : 'MISSED'}`);
-  return { text: lines.join('\n'), met };
-}
-
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { FULL, QUICK } = await import('./config.mjs');
   const cfg = process.argv.includes('--quick') ? QUICK : FULL;
   const { BACKENDS } = await import('./backends.mjs');
   const { removeTempRoot } = await import('./tmpdir.mjs');
   try {
-    const e = await benchEncryptor(cfg, BACKENDS, (m) => process.stderr.write(`${m}\n`));
-    console.log(encryptorTable(e).text);
+    const encryptor = await benchEncryptor(cfg, BACKENDS, (m) => process.stderr.write(`${m}\n`));
+    const { encryptorTables } = await import('./report.mjs');
+    console.log(encryptorTables({ encryptor }));
   } finally {
     removeTempRoot();
   }

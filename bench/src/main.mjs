@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // pnpm bench [--quick] [--backends lmdb,level,sqlite] [--out DIR] [--set name=value ...]
-// Measures the raw libraries and keyledger on LMDB, LevelDB and SQLite in one run, prints the
-// figures and the target ratios, writes results/<latest|quick>.{json,svg}. See BENCHMARKS.md.
+// Measures the raw libraries and keyledger on LMDB, LevelDB and SQLite in one run (automatic group
+// commit included), the Encryptor against raw node:crypto, and keyledger through a loopback etcd
+// cluster (skipped, with the reason, without the `etcd` binary); prints the figures and the target
+// ratios, writes results/<latest|quick>.{json,svg}. See BENCHMARKS.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -10,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKENDS } from './backends.mjs';
 import { chartSvg } from './chart.mjs';
-import { benchEncryptor, encryptorTable } from './encryptor.mjs';
+import { ENCRYPTOR_SIZES, benchEncryptor } from './encryptor.mjs';
 import { FULL, QUICK } from './config.mjs';
-import { checkTargets, figuresTable, ratios, targetsTable } from './report.mjs';
+import { benchEtcd } from './etcd-ledger.mjs';
+import { benchPipelined } from './pipelined.mjs';
+import { checkEncryptorTarget, checkTargets, encryptorTables, etcdTable, figuresTable, ratios, targetsTable } from './report.mjs';
 import { leaks } from '@keyledger/reliability/key-hygiene';
 import { benchReplay } from './replay-run.mjs';
 import { benchBackend, keyMaterial } from './scenarios.mjs';
@@ -109,15 +113,26 @@ function rssRun(backend, mode) {
   });
 }
 
-/** Every figure must be a finite positive number: a harness that silently measures nothing has rotted. */
+/**
+ * Every figure must be a finite positive number, and every section there: a harness that silently
+ * measures nothing has rotted. Ratios whose inputs are missing come out undefined and are caught.
+ */
 function assertComplete(result) {
   const bad = [];
   const walk = (v, path) => {
-    if (typeof v === 'number') {
+    if (v === undefined) bad.push(`${path} is missing`);
+    else if (typeof v === 'number') {
       if (!Number.isFinite(v) || (v <= 0 && !/growth|OverRaw/i.test(path))) bad.push(`${path} = ${v}`);
     } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
   };
   walk(result.backends, 'backends');
+  for (const b of backends) {
+    if (!result.backends[b]) bad.push(`backends.${b} is missing`);
+    if (!result.encryptor?.open[b]) bad.push(`encryptor.open.${b} is missing`);
+  }
+  for (const size of ENCRYPTOR_SIZES) if (!result.encryptor?.throughput[size]) bad.push(`encryptor.throughput.${size} is missing`);
+  walk(result.encryptor, 'encryptor');
+  if (!result.etcd?.skipped) walk(result.etcd, 'etcd');
   if (bad.length) throw new Error(`incomplete figures:\n  ${bad.join('\n  ')}`);
 }
 
@@ -129,6 +144,7 @@ try {
     const figures = await benchBackend(backend, cfg, log);
     Object.assign(figures, await benchStateScale(backend, cfg, keyMaterial, log));
     Object.assign(figures, await benchReplay(backend, cfg, log));
+    Object.assign(figures, await benchPipelined(backend, cfg, log));
     log(`${backend}: RSS over ${cfg.rssEntries.toLocaleString('en')} grouped applies (child process)`);
     figures.rss = await rssRun(backend, 'keyledger');
     log(`${backend}: the same with the raw library, for comparison`);
@@ -139,6 +155,8 @@ try {
   }
   log('encryptor: encrypt/decrypt against raw node:crypto, and Encryptor.open');
   result.encryptor = await benchEncryptor(cfg, backends, log);
+  result.targets.push(checkEncryptorTarget(result.encryptor));
+  result.etcd = await benchEtcd(cfg, log, keyMaterial);
   assertComplete(result);
   result.seconds = (performance.now() - started) / 1000;
   const name = { full: 'latest', quick: 'quick', custom: 'custom' }[cfg.mode];
@@ -151,7 +169,8 @@ try {
   const summary = [
     figuresTable(result),
     targetsTable(result),
-    encryptorTable(result.encryptor).text,
+    encryptorTables(result),
+    etcdTable(result),
     `${result.targets.length - missed.length}/${result.targets.length} targets met${missed.length ? `; missed: ${missed.map((t) => `${t.backend} ${t.target}`).join(', ')}` : ''}`,
   ].join('\n');
   if (keyMaterial.length === 0) throw new Error('no key material was recorded: the key-hygiene check would prove nothing');

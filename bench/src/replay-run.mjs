@@ -18,7 +18,9 @@ const CLI_BIN = join(dirname(require.resolve('@keyledger/cli/package.json')), 'd
 
 /** The CLI's store URI scheme and the adapter's own `open(path)`, per backend. */
 const OPEN = {
-  lmdb: { path: (dir) => join(dir, 'store.lmdb'), open: (p) => LmdbRegistryStore.open(p) },
+  // No extension: the CLI makes an lmdb store path a directory, LmdbRegistryStore.open takes a path
+  // with an extension for a single-file environment and refuses the directory the CLI made there.
+  lmdb: { path: (dir) => join(dir, 'store-lmdb'), open: (p) => LmdbRegistryStore.open(p) },
   level: { path: (dir) => join(dir, 'store.level'), open: (p) => LevelRegistryStore.open(p) },
   sqlite: { path: (dir) => join(dir, 'store.sqlite'), open: (p) => SqliteRegistryStore.open(p) },
 };

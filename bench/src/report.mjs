@@ -14,7 +14,15 @@ export const TARGETS = [
   { id: 'groupedFullVsEmpty', label: 'grouped @big store / @empty', op: '>=', limit: 0.7 },
   { id: 'rssAnonOverRawMiB', label: 'anonymous RSS growth, keyledger minus raw library (MiB)', op: '<=', limit: 4 },
   { id: 'openFullVsSmall', label: 'open Applier @big store / @10 rows', op: '<=', limit: 2 },
+  { id: 'pipelinedVsGroupedBy64', label: 'applyEntry, 64 calls in flight / applyEntries, groups of 64', op: '>=', limit: 0.8 },
+  { id: 'pipelinedVsSequential', label: 'applyEntry, 64 calls in flight / applyEntry each awaited', op: '>=', limit: 15 },
 ];
+
+/** The Encryptor's target, one for the run (node:crypto does not depend on the backend). */
+export const ENCRYPT_1KIB_TARGET = { id: 'encrypt1KiBVsRaw', label: 'Encryptor.encrypt 1 KiB / raw node:crypto', op: '>=', limit: 0.9 };
+
+/** a / b of two figures' medians; undefined when a result file predates one of them. */
+const per = (a, b) => (a && b ? a.median / b.median : undefined);
 
 export function ratios(f) {
   return {
@@ -37,7 +45,13 @@ export function ratios(f) {
     openManyDeksVsFew: f.openMany.median / f.openFew.median,
     rotateManyDeksVsFew: f.rotateMany.median / f.rotateFew.median,
     replayCliVsInProcess: f.replayCli.median / f.replayInProcess.median,
+    ...pipelinedRatios(f),
   };
+}
+
+/** The automatic group commit's ratios: pipelined calls against grouped and sequential applies, same run. */
+export function pipelinedRatios(f) {
+  return { pipelinedVsGroupedBy64: per(f.pipelined, f.groupedBy64), pipelinedVsSequential: per(f.pipelined, f.sequential) };
 }
 
 /** Anonymous growth less V8's young generation: what stays when V8 has sized its semi-spaces alike. */
@@ -51,12 +65,18 @@ function anonSplit(run) {
   return `${mib(g.v8Young)} / ${mib(g.v8Heap - g.v8Young)} / ${mib(g.anon - g.v8Heap)}`;
 }
 
+function check(backend, t, value) {
+  const met = t.op === '>=' ? value >= t.limit : t.op === '<' ? value < t.limit : value <= t.limit;
+  return { backend, target: t.id, label: t.label, value, op: t.op, limit: t.limit, met };
+}
+
 export function checkTargets(backend, r) {
-  return TARGETS.filter((t) => !t.backends || t.backends.includes(backend)).map((t) => {
-    const value = r[t.id];
-    const met = t.op === '>=' ? value >= t.limit : t.op === '<' ? value < t.limit : value <= t.limit;
-    return { backend, target: t.id, label: t.label, value, op: t.op, limit: t.limit, met };
-  });
+  return TARGETS.filter((t) => !t.backends || t.backends.includes(backend)).map((t) => check(backend, t, r[t.id]));
+}
+
+/** The Encryptor's target as a row of `result.targets` (its "backend" is the raw baseline's name). */
+export function checkEncryptorTarget(encryptor) {
+  return check('node:crypto', ENCRYPT_1KIB_TARGET, encryptor.throughput[1024].encryptOverRaw);
 }
 
 /** The first backend's figures, for labels that are the same for all. */
@@ -65,6 +85,8 @@ const int = (x) => Math.round(x).toLocaleString('en');
 const ms = (x) => (x < 1 ? x.toFixed(3) : x.toFixed(2));
 const mib = (b) => (b / MiB).toFixed(1);
 const kib = (b) => (b / 1024).toFixed(1);
+/** A ratio or MiB figure as the targets table shows it; 'n/a' for a figure the result file lacks. */
+const shown = (v, id) => (v === undefined ? 'n/a' : v.toFixed(id.endsWith('MiB') ? 1 : 2));
 
 /** [label, cells…] rows of the figures table: medians, one column per backend. */
 export function figureRows(result) {
@@ -104,21 +126,33 @@ export function figureRows(result) {
   row(`keyledger replay, own process, ${replayed} entries (entries/s)`, (f) => int(f.replayCli.median));
   row('applyEntries in-process, same entries (entries/s)', (f) => int(f.replayInProcess.median));
   row('  keyledger --version, process start to exit (ms)', (f) => ms(f.cliStart.median));
+  rows.push(...pipelinedFigureRows(result));
   return rows;
 }
 
-/** [label, cells…] rows of the targets table, then the context ratios (no target). */
-export function targetRows(result) {
+/** The automatic group commit's figures, one column per backend ('n/a' in a file that predates them). */
+export function pipelinedFigureRows(result) {
+  const backends = Object.keys(result.backends);
+  const cell = (f) => (f === undefined ? 'n/a' : int(f.median));
+  const inFlight = result.params.pipelinedInFlight ?? 64;
+  return [
+    ['pipelined', `applyEntry, ${inFlight} calls in flight (ops/s)`],
+    ['groupedBy64', `applyEntries, groups of ${inFlight}, same run (ops/s)`],
+    ['sequential', 'applyEntry, each awaited, same run (ops/s)'],
+  ].map(([id, label]) => [label, ...backends.map((b) => cell(result.backends[b][id]))]);
+}
+
+/** [label, cells…] rows of the targets table (those of `only` if given), then the context ratios (no target). */
+export function targetRows(result, only) {
   const backends = Object.keys(result.backends);
   const rows = [];
-  for (const t of TARGETS) {
+  for (const t of TARGETS.filter((x) => !only || only.includes(x.id))) {
     rows.push([
       `${t.label} ${t.op} ${t.limit}`,
       ...backends.map((b) => {
         const c = result.targets.find((x) => x.backend === b && x.target === t.id);
         const v = result.backends[b].ratios[t.id];
-        const shown = t.id.endsWith('MiB') ? v.toFixed(1) : v.toFixed(2);
-        return c ? `${shown} ${c.met ? 'met' : 'MISSED'}` : `${shown} (no target)`;
+        return c ? `${shown(v, t.id)} ${c.met ? 'met' : 'MISSED'}` : `${shown(v, t.id)} (no target)`;
       }),
     ]);
   }
@@ -136,10 +170,16 @@ export function targetRows(result) {
     ['scattered: raw grouped @big / raw grouped @empty', 'rawScatteredVsRaw'],
     ['scattered: grouped apply / raw grouped, both @big', 'groupedScatteredVsRaw'],
   ];
+  if (only) return rows;
   for (const [label, id] of context) {
-    rows.push([`${label} (context)`, ...backends.map((b) => result.backends[b].ratios[id].toFixed(id.endsWith('MiB') ? 1 : 2))]);
+    rows.push([`${label} (context)`, ...backends.map((b) => shown(result.backends[b].ratios[id], id))]);
   }
   return rows;
+}
+
+/** A table as text (for the terminal and CI logs) or as Markdown (for BENCHMARKS.md). */
+export function renderTable(head, rows, format = 'text') {
+  return (format === 'markdown' ? markdownTable : cliTable)(head, rows);
 }
 
 function cliTable(head, rows) {
@@ -161,11 +201,56 @@ function markdownTable(head, rows) {
 }
 
 export function figuresTable(result, format = 'text') {
-  const head = ['median of rounds', ...Object.keys(result.backends)];
-  return (format === 'markdown' ? markdownTable : cliTable)(head, figureRows(result));
+  return renderTable(['median of rounds', ...Object.keys(result.backends)], figureRows(result), format);
 }
 
-export function targetsTable(result, format = 'text') {
-  const head = ['target', ...Object.keys(result.backends)];
-  return (format === 'markdown' ? markdownTable : cliTable)(head, targetRows(result));
+export function targetsTable(result, format = 'text', only = undefined) {
+  return renderTable(['target', ...Object.keys(result.backends)], targetRows(result, only), format);
+}
+
+/** The Encryptor's figures: throughput per value size against raw node:crypto, then Encryptor.open per backend. */
+export function encryptorTables(result, format = 'text') {
+  const e = result.encryptor;
+  if (!e) return '';
+  const sizes = Object.keys(e.throughput);
+  const throughput = renderTable(
+    ['Encryptor vs raw node:crypto AES-256-GCM, random nonce (ops/s, medians)', ...sizes.map((n) => `${n} B`)],
+    [
+      ['Encryptor.encrypt', ...sizes.map((n) => int(e.throughput[n].encrypt.median))],
+      ['raw encrypt', ...sizes.map((n) => int(e.throughput[n].rawEncrypt.median))],
+      ['  encrypt / raw', ...sizes.map((n) => e.throughput[n].encryptOverRaw.toFixed(2))],
+      ['Encryptor.decrypt', ...sizes.map((n) => int(e.throughput[n].decrypt.median))],
+      ['raw decrypt', ...sizes.map((n) => int(e.throughput[n].rawDecrypt.median))],
+      ['  decrypt / raw', ...sizes.map((n) => e.throughput[n].decryptOverRaw.toFixed(2))],
+    ],
+    format,
+  );
+  const backends = Object.keys(e.open);
+  const open = renderTable(
+    ['Encryptor.open: guards + one durable epoch bump (ms, median)', ...backends],
+    [['Encryptor.open', ...backends.map((b) => ms(e.open[b].median))]],
+    format,
+  );
+  const t = checkEncryptorTarget(e);
+  const target = `target: ${t.label} ${t.op} ${t.limit}: ${t.value.toFixed(2)} ${t.met ? 'met' : 'MISSED'}`;
+  return [throughput, open, target].join('\n\n');
+}
+
+/** keyledger through etcd beside etcd's own put latency; one line when the run skipped it. */
+export function etcdTable(result, format = 'text') {
+  const e = result.etcd;
+  if (!e) return '';
+  if (e.skipped) return `etcd: skipped (${e.skipped})`;
+  const lat = (x) => [ms(x.p50), ms(x.p99)];
+  return renderTable(
+    [`etcd, 3 members on loopback, ${e.entries} entries each`, 'p50 (ms)', 'p99 (ms)'],
+    [
+      ['etcd put, one key (raw)', ...lat(e.put)],
+      ['etcd head-compared append transaction', ...lat(e.appendTxn)],
+      ['propose → applied on all 3 nodes (sqlite, lmdb, level)', ...lat(e.appliedEverywhere)],
+      ['  propose→applied p50 / etcd put p50 (context)', `${e.appliedEverywhereOverPut.toFixed(1)}×`, ''],
+      ['entries/s appended and applied on all 3 nodes', int(e.entriesPerSec), ''],
+    ],
+    format,
+  );
 }

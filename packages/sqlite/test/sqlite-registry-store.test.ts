@@ -34,6 +34,13 @@ describeRegistryStore({
   breakBackend: (store) => {
     handles.get(store)?.close();
   },
+  // SQLite refuses every later write on the same connection (SQLITE_READONLY), so the next
+  // persist fails inside the library, after the store has handed it the write.
+  failNextWrite: (store) => {
+    const db = handles.get(store);
+    if (!db) throw new Error('failNextWrite: not a store this test file opened');
+    db.pragma('query_only = ON');
+  },
 });
 
 const openPath = (path: string, options?: { create?: boolean }) => SqliteRegistryStore.open(path, options);
