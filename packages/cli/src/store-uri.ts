@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { ErrorCode, KeyledgerError, type RegistryStore } from '@keyledger/core';
 import { CliError } from './cli-error.js';
 import { FILE_MODE, makePrivateDir } from './files.js';
@@ -106,12 +106,21 @@ async function sqliteHasRegistry(path: string): Promise<boolean> {
  * `open(path, { create: false })`; this check, which only reads, keeps the CLI's promise with an
  * adapter that does not know the option yet.
  */
+/** lmdb, like its adapter, reads a path with an extension (`store.lmdb`) as a one-file environment. */
+function isFileShaped(uri: StoreUri): boolean {
+  return uri.scheme === 'sqlite' || (uri.scheme === 'lmdb' && extname(uri.path) !== '');
+}
+
 async function checkStoreExists(uri: StoreUri): Promise<void> {
   const st = await stat(uri.path).catch(() => undefined);
   if (st === undefined) throw notFound(uri, 'nothing there');
   if (uri.scheme === 'sqlite') {
     if (!st.isFile()) throw notFound(uri, 'not a regular file');
     if (!(await sqliteHasRegistry(uri.path).catch(() => false))) throw notFound(uri, 'not a SQLite database with a keyledger table');
+    return;
+  }
+  if (isFileShaped(uri)) {
+    if (!st.isFile()) throw notFound(uri, 'not a regular file');
     return;
   }
   if (!st.isDirectory()) throw notFound(uri, 'not a directory');
@@ -125,11 +134,11 @@ async function checkStoreExists(uri: StoreUri): Promise<void> {
 async function refuseWrongKind(uri: StoreUri): Promise<void> {
   const st = await stat(uri.path).catch(() => undefined);
   if (st === undefined) return;
-  const wanted = uri.scheme === 'sqlite' ? st.isFile() : st.isDirectory();
-  if (!wanted) {
+  const fileShaped = isFileShaped(uri);
+  if (fileShaped ? !st.isFile() : !st.isDirectory()) {
     throw new KeyledgerError(
       ErrorCode.UNSUPPORTED_STORE,
-      `${formatStoreUri(uri)} is not ${uri.scheme === 'sqlite' ? 'a regular file' : 'a directory'}: give a ${uri.scheme === 'sqlite' ? 'database file' : 'directory'} path`,
+      `${formatStoreUri(uri)} is not ${fileShaped ? 'a regular file' : 'a directory'}: give a ${fileShaped ? 'database file' : 'directory'} path`,
     );
   }
 }
@@ -140,7 +149,7 @@ export async function openStore(uri: StoreUri, options: OpenStoreOptions = {}): 
   const adapter = await loadAdapter(uri.scheme);
   if (create) {
     await refuseWrongKind(uri);
-    await makePrivateDir(uri.scheme === 'sqlite' ? dirname(uri.path) : uri.path);
+    await makePrivateDir(isFileShaped(uri) ? dirname(uri.path) : uri.path);
     // SQLite gives its -wal and -shm files the database file's mode: an empty 0600 file first
     // makes all three owner-only (an empty file is a valid, empty database).
     if (uri.scheme === 'sqlite') await (await open(uri.path, constants.O_WRONLY | constants.O_CREAT, FILE_MODE)).close();

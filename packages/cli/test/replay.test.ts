@@ -117,6 +117,17 @@ describe('keyledger replay', () => {
     expect(after).toEqual(before);
   });
 
+  it('replay › an lmdb path with an extension is a one-file environment, as lmdb reads it; inspect finds it', async () => {
+    const demo = await runDemo(await tempDir());
+    const store = `lmdb:${join(demo.dir, 'replica.lmdb')}`;
+    const replay = await run(['replay', demo.log, '--kek', demo.kek, '--store', store, '--json']);
+    expect(replay.code).toBe(2);
+    expect(json(replay).halt).toBeDefined();
+    const inspect = await run(['inspect', '--json', '--store', store]);
+    expect(inspect.code).toBe(0);
+    expect(json(inspect).state).toBeDefined();
+  });
+
   it.each([
     ['bad JSON', '{"index": "3", "entry": ', 'not valid JSON'],
     ['bad hex', line(3, 'zz'), '"entry" must be a non-empty string of hex byte pairs'],
