@@ -173,13 +173,17 @@ export class Applier {
    * `index`, when given) says which halted.
    */
   applyEntries(entries: Iterable<IndexedEntry>): Promise<ApplyResult[]> {
-    let items: GroupItem[];
+    let checked: ReturnType<typeof checkEntries>;
     try {
-      items = checkEntries(entries);
+      checked = checkEntries(entries);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#enqueue(items, true);
+    const { items, invalid } = checked;
+    if (invalid === undefined) return this.#enqueue(items, true);
+    if (items.length === 0) return Promise.reject(invalid);
+    // Like a halt: the entries before the bad item commit; it and the ones after it change nothing.
+    return this.#enqueue(items, true).then(() => Promise.reject(invalid));
   }
 
   /**

@@ -3,8 +3,9 @@ import { ErrorCode, KeyledgerError, invalidArgument } from '../errors.js';
 import type { GroupItem } from './apply-group.js';
 
 // The applier's argument checks (ERR_INVALID_ARGUMENT, never a halt): all of a call's arguments
-// are checked when the call is made, before any of its entries is applied, so a bad item commits
-// nothing of its call. docs/design.md, 'Applier'.
+// are checked when the call is made, before any of its entries is applied. A bad item in
+// `applyEntries` is treated like a halt at its position: the entries before it are applied and
+// committed, it and those after it change nothing. docs/design.md, 'Applier'.
 
 function where(position: number | undefined): string {
   return position === undefined ? '' : `entries[${position}]: `;
@@ -34,8 +35,12 @@ export function checkEntry(entry: unknown, index: unknown): GroupItem {
   return { entry: checkBytes(entry, undefined), index: checkIndex(index, undefined) };
 }
 
-/** The argument of `applyEntries(entries)`: an iterable of `{ entry, index? }`, every item checked. */
-export function checkEntries(entries: unknown): GroupItem[] {
+/**
+ * The argument of `applyEntries(entries)`: an iterable of `{ entry, index? }`, every item checked.
+ * Returns the items before the first bad one and, when there is one, its ERR_INVALID_ARGUMENT
+ * (with its position); an argument that is not an iterable at all throws.
+ */
+export function checkEntries(entries: unknown): { items: GroupItem[]; invalid?: KeyledgerError } {
   if (entries === null || typeof entries !== 'object' || typeof (entries as Iterable<unknown>)[Symbol.iterator] !== 'function') {
     throw invalidArgument(`applyEntries takes an iterable of { entry, index? }, got ${entries === null ? 'null' : typeof entries}`);
   }
@@ -45,10 +50,17 @@ export function checkEntries(entries: unknown): GroupItem[] {
   } catch (err) {
     throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'iterating the entries given to applyEntries threw', { cause: err });
   }
-  return list.map((item, i) => {
-    if (item === null || typeof item !== 'object')
-      throw invalidArgument(`entries[${i}] must be { entry, index? }, got ${item === null ? 'null' : typeof item}`, i);
-    const { entry, index } = item as { entry?: unknown; index?: unknown };
-    return { entry: checkBytes(entry, i), index: checkIndex(index, i) };
-  });
+  const items: GroupItem[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    try {
+      if (item === null || typeof item !== 'object')
+        throw invalidArgument(`entries[${i}] must be { entry, index? }, got ${item === null ? 'null' : typeof item}`, i);
+      const { entry, index } = item as { entry?: unknown; index?: unknown };
+      items.push({ entry: checkBytes(entry, i), index: checkIndex(index, i) });
+    } catch (err) {
+      return { items, invalid: err as KeyledgerError };
+    }
+  }
+  return { items };
 }

@@ -2,7 +2,7 @@ import { deepStrictEqual, fail, ok } from 'node:assert/strict';
 import { moduleUrl, runChild } from '@keyledger/harness';
 import type { RegistryStore } from '../index.js';
 import { scanAll, te } from './assertions.js';
-import type { ConformanceCase } from './conformance-case.js';
+import type { CaseContext, ConformanceCase } from './conformance-case.js';
 
 const group = 'crash';
 
@@ -51,47 +51,58 @@ async function checkRounds(store: RegistryStore, acked: Map<number, number>): Pr
   }
 }
 
+/** The number in the child's last `ack <i>` line: its last write acknowledged as durable. */
+function lastAck(lines: readonly string[]): number | undefined {
+  const acks = lines.filter((l) => l.startsWith('ack '));
+  return acks.length === 0 ? undefined : Number(acks[acks.length - 1]!.slice(4));
+}
+
+/**
+ * Runs the writer child once per round in one directory; `killRound` starts and kills it and
+ * returns its last acknowledged write. After every kill the store reopens and every write
+ * acknowledged in any round so far must be whole.
+ */
+async function killRounds(ctx: CaseContext, killRound: (round: number, args: string[]) => Promise<number | undefined>): Promise<void> {
+  const dir = await ctx.freshDir();
+  const acked = new Map<number, number>();
+  for (let round = 0; round < (ctx.options.crashRounds ?? 4); round++) {
+    const last = await killRound(round, [moduleUrl(ctx.options.module!), dir, String(round)]);
+    if (last !== undefined) acked.set(round, last);
+    const store = await ctx.open(dir);
+    await checkRounds(store, acked);
+    await store.close();
+  }
+}
+
 export const crashCases: ConformanceCase[] = [
   {
     group,
     name: 'every acknowledged write survives SIGKILL and no write is half-visible',
     needs: ['module'],
     catches: 'buffering',
-    async run(ctx) {
-      const module = ctx.options.module!;
-      const dir = await ctx.freshDir();
-      const rounds = ctx.options.crashRounds ?? 4;
-      const acked = new Map<number, number>();
-      for (let round = 0; round < rounds; round++) {
+    run: (ctx) =>
+      killRounds(ctx, async (round, args) => {
         const killAfter = KILL_AFTER_ACKS[round % KILL_AFTER_ACKS.length]!;
-        const run = await runChild(WRITER, [moduleUrl(module), dir, String(round)], (line) => line === `ack ${killAfter - 1}`).done;
-        const acks = run.lines.filter((l) => l.startsWith('ack '));
-        if (!run.killed || acks.length === 0) {
+        const run = await runChild(WRITER, args, (line) => line === `ack ${killAfter - 1}`).done;
+        const last = lastAck(run.lines);
+        if (!run.killed || last === undefined) {
           fail(
             `crash child for round ${round} exited (code ${run.exitCode}) before ${killAfter} acknowledged writes: ${run.stderr.trim().slice(0, 2000)}`,
           );
         }
-        acked.set(round, Number(acks[acks.length - 1]!.slice(4)));
-        const store = await ctx.open(dir);
-        await checkRounds(store, acked);
-        await store.close();
-      }
-    },
+        return last;
+      }),
   },
   {
     group,
     name: 'a kill at a random moment loses no acknowledged write',
     needs: ['module'],
     catches: 'buffering',
-    async run(ctx) {
-      const module = ctx.options.module!;
-      const dir = await ctx.freshDir();
-      const rounds = ctx.options.crashRounds ?? 4;
-      const acked = new Map<number, number>();
-      for (let round = 0; round < rounds; round++) {
+    run: (ctx) =>
+      killRounds(ctx, async (round, args) => {
         const delayMs = 5 + Math.floor(Math.random() * 120);
         let timer: NodeJS.Timeout | undefined;
-        const child = runChild(WRITER, [moduleUrl(module), dir, String(round)], (line) => {
+        const child = runChild(WRITER, args, (line) => {
           // Kill on a timer started at 'ready', at a moment unrelated to any acknowledgement.
           if (line === 'ready') timer = setTimeout(() => child.kill(), delayMs);
           return false;
@@ -99,12 +110,7 @@ export const crashCases: ConformanceCase[] = [
         const run = await child.done;
         if (timer) clearTimeout(timer);
         if (!run.killed) fail(`crash child for round ${round} exited early (code ${run.exitCode}): ${run.stderr.trim().slice(0, 2000)}`);
-        const acks = run.lines.filter((l) => l.startsWith('ack '));
-        if (acks.length > 0) acked.set(round, Number(acks[acks.length - 1]!.slice(4)));
-        const store = await ctx.open(dir);
-        await checkRounds(store, acked);
-        await store.close();
-      }
-    },
+        return lastAck(run.lines);
+      }),
   },
 ];

@@ -57,19 +57,38 @@ describe('argument checks', () => {
     ['a JS number index', { entry: regEntry(1, W1, 9), index: 2 }],
     ['a negative index', { entry: regEntry(1, W1, 9), index: -1n }],
     ['an index of 2^64', { entry: regEntry(1, W1, 9), index: 1n << 64n }],
-  ])('applyEntries([reg, boot, %s]) validates every item first: rejects with its position and commits nothing', async (_, bad) => {
-    const kek = newKek();
-    const { store, applier, before, writes } = await setup({ kek, now: () => FIXED_NOW });
+  ])(
+    "applyEntries([reg, boot, %s]) commits reg and boot, then rejects with the bad item's position (as a halt there would)",
+    async (_, bad) => {
+      const kek = newKek();
+      const { store, applier, writes } = await setup({ kek, now: () => FIXED_NOW });
+      const items = [
+        { entry: regEntry(1, W1, 2), index: 2n },
+        { entry: encodeBootstrap(await newBootstrap(kek, { registrations: [] })), index: 3n },
+        bad,
+      ] as IndexedEntry[];
+      expectInvalid(await applier.applyEntries(items).catch((e: unknown) => e), 2);
+      // One durable write for the two good entries, nothing for the bad one.
+      expect(store.calls.write).toBe(writes + 1);
+      expect(applier.appliedIndex).toBe(3n);
+      expect(applier.state.active.storage).not.toBe(0);
+      // Both are durable: re-delivered, they are recognised as applied.
+      await expect(applier.applyEntries(items.slice(0, 2))).resolves.toEqual([
+        { kind: 'already-applied', index: 2n },
+        { kind: 'already-applied', index: 3n },
+      ]);
+    },
+  );
+
+  it('applyEntries([bad, reg]) commits nothing: the bad item is first', async () => {
+    const { store, applier, before, writes } = await setup();
     const items = [
-      { entry: regEntry(1, W1, 2), index: 2n },
-      { entry: encodeBootstrap(await newBootstrap(kek, { registrations: [] })), index: 3n },
-      bad,
-    ] as IndexedEntry[];
-    expectInvalid(await applier.applyEntries(items).catch((e: unknown) => e), 2);
+      { entry: 'abc', index: 2n },
+      { entry: regEntry(1, W1, 2), index: 3n },
+    ] as unknown as IndexedEntry[];
+    expectInvalid(await applier.applyEntries(items).catch((e: unknown) => e), 0);
     expect(store.calls.write).toBe(writes);
     await unchanged(store, applier, before, 'after the bad list');
-    // The applier is not wedged: the good entries apply once the list is fixed.
-    await expect(applier.applyEntries(items.slice(0, 2))).resolves.toHaveLength(2);
   });
 
   it.each([
