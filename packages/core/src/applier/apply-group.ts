@@ -1,4 +1,4 @@
-import { encodeAppliedIndex, APPLIED_KEY } from '../codec/applied-index.js';
+import { encodeAppliedIndex, APPLIED_INDEX_LENGTH, APPLIED_KEY } from '../codec/applied-index.js';
 import { decodeEntry, isEncryptionOpcode, type Entry } from '../codec/entry.js';
 import { encodeRegistration, isWellFormedRegistration } from '../codec/registration.js';
 import type { Keystore } from '../crypto/keystore.js';
@@ -9,7 +9,7 @@ import { applyBootstrap } from './apply-bootstrap.js';
 import { applyRegistration } from './apply-registration.js';
 import type { ApplyResult } from './apply-result.js';
 import { applyRotation } from './apply-rotation.js';
-import { EntryTxn, GroupTxn } from './apply-txn.js';
+import { EntryTxn, GroupTxn, rowSlab } from './apply-txn.js';
 
 /** An entry of a group, its arguments already checked. */
 export interface GroupItem {
@@ -150,6 +150,7 @@ async function dispatch(
 export function groupPuts(outcome: GroupOutcome, recorded: bigint): StoreEntry[] {
   const puts = outcome.txn.rowPuts();
   if (outcome.txn.stateDirty) puts.push({ key: STATE_KEY, value: encodeState(outcome.txn.state) });
-  if (outcome.applied > recorded) puts.push({ key: APPLIED_KEY, value: encodeAppliedIndex(outcome.applied) });
+  if (outcome.applied > recorded)
+    puts.push({ key: APPLIED_KEY, value: encodeAppliedIndex(outcome.applied, rowSlab.take(APPLIED_INDEX_LENGTH)) });
   return puts;
 }

@@ -1,3 +1,4 @@
+import { APPLIED_INDEX_LENGTH } from '../codec/applied-index.js';
 import { registrationKey, registrationSlot } from '../codec/registration.js';
 import { REGISTRY_KEY_LENGTH } from '../codec/registry-key.js';
 import { REGISTRY_ROW_LENGTH } from '../codec/registry-row.js';
@@ -16,32 +17,38 @@ export interface RowTxn {
   putRow(slot: number, row: Uint8Array): void;
 }
 
+/** The smallest buffer a {@link Slab} allocates: a sequential caller's groups share one for many commits. */
+const SLAB_CHUNK = 8192;
+
 /**
- * Fixed-size byte strings carved from shared buffers: a group's keys and rows are views of a few
- * buffers instead of one small buffer each, which V8 would move off its heap the first time a
- * native binding touches it (docs/design.md, 'Group commit').
+ * Byte strings carved from shared buffers, never written again once handed out: a group's keys
+ * and rows are views of a few buffers instead of one small buffer each, which V8 would move off
+ * its heap the first time a native binding touches it, and which lmdb would look up the address
+ * of, per buffer (docs/design.md, 'Group commit'). The applier keeps one slab of each width for
+ * all its groups, as Node's Buffer pool does, so a lone registration does not allocate a buffer.
  */
-class Slab {
-  #buf: Uint8Array;
+export class Slab {
+  #buf = new Uint8Array(0);
   #at = 0;
 
-  constructor(
-    readonly width: number,
-    count: number,
-  ) {
-    this.#buf = new Uint8Array(width * Math.max(count, 1));
+  /** Makes room for `bytes` in one buffer, so a group's strings share it. */
+  reserve(bytes: number): void {
+    if (this.#at + bytes <= this.#buf.length) return;
+    this.#buf = new Uint8Array(Math.max(bytes, SLAB_CHUNK));
+    this.#at = 0;
   }
 
-  take(): Uint8Array {
-    if (this.#at + this.width > this.#buf.length) {
-      this.#buf = new Uint8Array(this.#buf.length);
-      this.#at = 0;
-    }
-    const out = this.#buf.subarray(this.#at, this.#at + this.width);
-    this.#at += this.width;
+  take(width: number): Uint8Array {
+    if (this.#at + width > this.#buf.length) this.reserve(width);
+    const out = this.#buf.subarray(this.#at, this.#at + width);
+    this.#at += width;
     return out;
   }
 }
+
+/** The slabs of every group: registry keys, and rows with the applied-index record. */
+const keySlab = new Slab();
+export const rowSlab = new Slab();
 
 /**
  * What a group of entries will commit in its one durable write. The one transaction shape of
@@ -56,8 +63,6 @@ export class GroupTxn implements RowTxn {
   readonly #keys = new Map<number, Uint8Array>();
   /** Slots the group puts, in first-put order. */
   readonly #puts = new Set<number>();
-  readonly #keySlab: Slab;
-  readonly #rowSlab: Slab;
   /** DEKs the group will add to the applier's keystore once its write is durable. */
   readonly keyAdds = new Keystore();
   state: EncryptionState;
@@ -66,8 +71,8 @@ export class GroupTxn implements RowTxn {
   /** `registrations`: about how many registrations the group holds, to size its buffers. */
   constructor(state: EncryptionState, registrations: number) {
     this.state = state;
-    this.#keySlab = new Slab(REGISTRY_KEY_LENGTH, registrations);
-    this.#rowSlab = new Slab(REGISTRY_ROW_LENGTH, registrations);
+    keySlab.reserve(REGISTRY_KEY_LENGTH * registrations);
+    rowSlab.reserve(REGISTRY_ROW_LENGTH * registrations + APPLIED_INDEX_LENGTH);
   }
 
   /**
@@ -82,7 +87,7 @@ export class GroupTxn implements RowTxn {
       const slot = registrationSlot(reg);
       if (this.#known.has(slot)) continue;
       this.#known.set(slot, undefined);
-      const key = registrationKey(reg, this.#keySlab.take());
+      const key = registrationKey(reg, keySlab.take(REGISTRY_KEY_LENGTH));
       this.#keys.set(slot, key);
       missing.push(key);
       missingSlots.push(slot);
@@ -106,7 +111,7 @@ export class GroupTxn implements RowTxn {
 
   /** A copy of `row` in the group's row buffer. */
   copyRow(row: Uint8Array): Uint8Array {
-    const own = this.#rowSlab.take();
+    const own = rowSlab.take(REGISTRY_ROW_LENGTH);
     own.set(row);
     return own;
   }

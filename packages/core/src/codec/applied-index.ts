@@ -16,9 +16,16 @@ import { checkU64 } from './wire.js';
 export const APPLIED_KEY: Uint8Array = new TextEncoder().encode('!encryption|applied');
 export const APPLIED_INDEX_LENGTH = 8;
 
-export function encodeAppliedIndex(index: bigint): Uint8Array {
-  const out = new Uint8Array(APPLIED_INDEX_LENGTH);
-  new DataView(out.buffer).setBigUint64(0, checkU64('applied_index', index));
+/** Encodes into `out` (8 bytes, a fresh array by default). */
+export function encodeAppliedIndex(index: bigint, out: Uint8Array = new Uint8Array(APPLIED_INDEX_LENGTH)): Uint8Array {
+  const v = checkU64('applied_index', index);
+  // Two 32-bit halves written byte by byte: no DataView per record.
+  const hi = Number(v >> 32n);
+  const lo = Number(v & 0xffffffffn);
+  for (let i = 0; i < 4; i++) {
+    out[3 - i] = (hi >>> (8 * i)) & 0xff;
+    out[7 - i] = (lo >>> (8 * i)) & 0xff;
+  }
   return out;
 }
 
