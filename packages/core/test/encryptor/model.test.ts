@@ -337,9 +337,11 @@ describe('Encryptor model', () => {
         ],
       },
     );
-    // The runs must actually encrypt, or the invariant was never exercised.
+    // The runs must actually encrypt, or the invariant was never exercised. The bounds sit far below
+    // what 1,000 random runs produce (seen: 490 to 590 nonces, about 2,500 lives) so that no
+    // seed fails them, and far above the zero a broken generator would give.
     console.log(`model: ${encrypts} nonces, ${lives} process lives, ${halted} runs ended on a halt`);
-    expect(encrypts).toBeGreaterThan(500);
-    expect(lives).toBeGreaterThan(1000);
+    expect(encrypts).toBeGreaterThan(150);
+    expect(lives).toBeGreaterThan(400);
   });
 });
