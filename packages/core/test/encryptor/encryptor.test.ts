@@ -65,9 +65,7 @@ describe('Encryptor.open', () => {
     const a = await replica(cluster, NODE_A);
     const oldState = (await a.store.get(STATE_KEY))!;
     const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
-    const index = cluster.log.propose(enc.registration());
-    await cluster.log.catchUp(a.applier);
-    await enc.registered(index);
+    await cluster.log.register(a.applier, enc);
     await enc.close();
     await a.applier.close();
     // An old state record imported over a newer registry (an old keys.json, say).
@@ -126,9 +124,7 @@ describe('registration gate', () => {
     const cluster = await bootstrappedLog();
     const a = await replica(cluster, NODE_A);
     const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
-    const index = cluster.log.propose(enc.registration());
-    await cluster.log.catchUp(a.applier);
-    await enc.registered(index);
+    await cluster.log.register(a.applier, enc);
     expect(enc.isRegistered).toBe(true);
   });
 
@@ -213,9 +209,7 @@ describe('registration gate', () => {
     const cluster = await bootstrappedLog();
     const a = await replica(cluster, NODE_A);
     const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
-    const i1 = cluster.log.propose(enc.registration());
-    await cluster.log.catchUp(a.applier);
-    await enc.registered(i1);
+    await cluster.log.register(a.applier, enc);
     const before = await enc.encrypt(text('old'), text('k'));
     const wrapped = await cluster.kek.wrap(new Uint8Array(32).fill(9));
     cluster.log.propose(
@@ -234,9 +228,7 @@ describe('registration gate', () => {
     // The rotation named NODE_B at epoch 4: the key starts there, and NODE_A bumps past it.
     expect(enc.epoch).toBe(5);
     expect(await storedEpoch(a.store, 3)).toBe(5);
-    const i2 = cluster.log.propose(enc.registration());
-    await cluster.log.catchUp(a.applier);
-    await enc.registered(i2);
+    await cluster.log.register(a.applier, enc);
     const after = decodeEnvelope(await enc.encrypt(text('new'), text('k')));
     expect(after.keyId).toBe(3);
     // Old values stay readable.
@@ -266,9 +258,7 @@ describe('encrypt and decrypt', () => {
     const cluster = await bootstrappedLog();
     const a = await replica(cluster, NODE_A);
     const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose, compress });
-    const i = cluster.log.propose(enc.registration());
-    await cluster.log.catchUp(a.applier);
-    await enc.registered(i);
+    await cluster.log.register(a.applier, enc);
     return { cluster, a, enc };
   }
 

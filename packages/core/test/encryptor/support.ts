@@ -5,6 +5,7 @@ import {
   type ApplierOptions,
   type ApplyResult,
   type Bootstrap,
+  type Encryptor,
   type FileKek,
   MemoryRegistryStore,
   type KeyledgerErrorCode,
@@ -32,6 +33,17 @@ export class Log {
     const out: ApplyResult[] = [];
     for (const { index, entry } of this.entries) if (index > applier.appliedIndex) out.push(await applier.applyEntry(entry, index));
     return out;
+  }
+
+  /**
+   * The host's side of the gate: proposes `enc`'s registration, applies the log through
+   * `applier`, then waits for `registered` on the index the proposal got, which it returns.
+   */
+  async register(applier: Applier, enc: Encryptor): Promise<bigint> {
+    const index = this.propose(enc.registration());
+    await this.catchUp(applier);
+    await enc.registered(index);
+    return index;
   }
 }
 
