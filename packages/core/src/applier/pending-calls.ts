@@ -42,7 +42,9 @@ export class PendingCalls {
 
   /** `add([item], false)` resolving with the one result: no second promise to unwrap it. */
   addOne(item: GroupItem): Promise<ApplyResult> {
-    return new Promise((resolve, reject) => this.#push({ items: [item], grouped: false, resolve: (results) => resolve(results[0]!), reject }));
+    return new Promise((resolve, reject) =>
+      this.#push({ items: [item], grouped: false, resolve: (results) => resolve(results[0]!), reject }),
+    );
   }
 
   #push(call: PendingCall): void {
