@@ -5,9 +5,10 @@
 //
 //   git worktree add --detach /tmp/keyledger-old <rev>
 //   (cd /tmp/keyledger-old && pnpm install && pnpm build)
-//   node --expose-gc src/compare-revision.mjs /tmp/keyledger-old [--backends lmdb,level,sqlite] [--rounds 9]
+//   node --expose-gc src/compare-revision.mjs /tmp/keyledger-old [--backends lmdb,level,sqlite] [--rounds 9] [--grouped]
 //
-// Scenarios (each one registration inserted, then advanced, per durable commit):
+// Scenarios (each one registration inserted, then advanced, per durable commit; with --grouped,
+// 1,000 registrations inserted, then advanced, per durable commit, reads by getMany):
 // - raw:          the raw library's read-modify-write (backends.mjs)
 // - store:        this checkout's store: `get`, then `write` of the row alone
 // - store+index:  the same write with the 8-byte applied-index record beside the row, as the applier writes it
@@ -27,7 +28,11 @@ import { SlotAllocator, prepareRound } from './workload.mjs';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
-  options: { backends: { type: 'string', default: BACKENDS.join(',') }, rounds: { type: 'string', default: '9' } },
+  options: {
+    backends: { type: 'string', default: BACKENDS.join(',') },
+    rounds: { type: 'string', default: '9' },
+    grouped: { type: 'boolean', default: false },
+  },
 });
 if (positionals.length !== 1) throw new Error('usage: compare-revision.mjs <checkout of the other revision, built>');
 const other = resolve(positionals[0]);
@@ -45,20 +50,41 @@ const OTHER = {
   sqlite: async (dir) => new otherSqlite.SqliteRegistryStore(new Database(join(dir, 'keyledger.sqlite')), { closeHandle: true }),
 };
 
-const SLOTS_PER_CHUNK = 25;
+const SLOTS_PER_CHUNK = args.grouped ? 1000 : 25;
 let raftIndex = 0n;
 
-/** A scenario over fresh slots: `op(key, row, entry)` is one durable read-modify-write. */
+/**
+ * A scenario over fresh slots. Per entry, `op(key, row, entry)` is one durable read-modify-write;
+ * with --grouped, `op(keys, rows, entries)` is one for the whole chunk's phase.
+ */
 function scenario(op) {
   const slots = new SlotAllocator();
   return {
     prepare: () => prepareRound(slots.take(SLOTS_PER_CHUNK)),
     async run(round) {
-      for (let phase = 0; phase < 2; phase++)
-        for (let i = 0; i < round.keys.length; i++) await op(round.keys[i], round.rows[phase][i], round.entries[phase][i]);
+      for (let phase = 0; phase < 2; phase++) {
+        const [rows, entries] = [round.rows[phase], round.entries[phase]];
+        if (args.grouped) await op(round.keys, rows, entries);
+        else for (let i = 0; i < round.keys.length; i++) await op(round.keys[i], rows[i], entries[i]);
+      }
       return round.ops;
     },
   };
+}
+
+/** The store scenario: read the keys, then write the rows (and the applied-index record) in one write. */
+async function storeReadWrite(store, keys, rows, withIndex) {
+  const many = Array.isArray(keys);
+  await (many ? store.getMany(keys) : store.get(keys));
+  const puts = many ? keys.map((key, i) => ({ key, value: rows[i] })) : [{ key: keys, value: rows }];
+  if (withIndex) puts.push({ key: APPLIED_KEY, value: applied() });
+  await store.write(puts);
+}
+
+/** `applier`'s apply of one entry, or of a chunk's entries as one group. */
+function apply(applier, entries) {
+  if (!Array.isArray(entries)) return applier.applyEntry(entries, ++raftIndex);
+  return applier.applyEntries(entries.map((entry) => ({ entry, index: ++raftIndex })));
 }
 
 const applied = () => {
@@ -75,27 +101,18 @@ for (const backend of args.backends.split(',')) {
   const otherApplier = await otherCore.Applier.open(await OTHER[backend](freshDir(`${backend}-other`)));
   const figures = await interleaved(
     {
-      raw: scenario((key, row) => raw.perOp(key, row)),
-      store: scenario(async (key, row) => {
-        await plain.get(key);
-        await plain.write([{ key, value: row }]);
-      }),
-      'store+index': scenario(async (key, row) => {
-        await indexed.get(key);
-        await indexed.write([
-          { key, value: row },
-          { key: APPLIED_KEY, value: applied() },
-        ]);
-      }),
-      applier: scenario((_key, _row, entry) => applier.applyEntry(entry, ++raftIndex)),
-      other: scenario((_key, _row, entry) => otherApplier.applyEntry(entry, ++raftIndex)),
+      raw: scenario((key, row) => (args.grouped ? raw.group(key, row) : raw.perOp(key, row))),
+      store: scenario((key, row) => storeReadWrite(plain, key, row, false)),
+      'store+index': scenario((key, row) => storeReadWrite(indexed, key, row, true)),
+      applier: scenario((_key, _row, entry) => apply(applier, entry)),
+      other: scenario((_key, _row, entry) => apply(otherApplier, entry)),
     },
     Number(args.rounds),
     6,
   );
   const base = figures.raw.median;
-  const row = Object.entries(figures).map(([name, f]) => `${name} ${(1e6 / f.median).toFixed(1)} µs (${(f.median / base).toFixed(2)})`);
-  console.log(`${backend}: ${row.join(' · ')}`);
+  const row = Object.entries(figures).map(([name, f]) => `${name} ${(1e6 / f.median).toFixed(2)} µs/op (${(f.median / base).toFixed(2)})`);
+  console.log(`${backend}${args.grouped ? ' (groups of 1,000)' : ''}: ${row.join(' · ')}`);
 }
 // The stores stay open: this is a measuring script, and the run's temporary root goes on exit.
 process.exit(0);
