@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { ErrorCode, KeyledgerError, type RegistryStore } from '@keyledger/core';
+import { Option } from 'commander';
 import { CliError } from './cli-error.js';
 import { FILE_MODE, makePrivateDir } from './files.js';
 
@@ -19,6 +20,11 @@ export interface StoreUri {
 }
 
 export const STORE_URI_HELP = 'sqlite:PATH (a file), lmdb:DIR or level:DIR';
+
+/** The `--store <uri>` option of the commands that use one store; `role` says what the command does with it. */
+export function storeOption(role: string): Option {
+  return new Option('--store <uri>', `${role}: ${STORE_URI_HELP}`).default(DEFAULT_STORE);
+}
 
 /** Parses `sqlite:PATH | lmdb:DIR | level:DIR`; a relative path is taken from the current directory. */
 export function parseStoreUri(text: string): StoreUri {
