@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// pnpm bench [--quick] [--backends lmdb,level,sqlite] [--out DIR] [--set name=value ...]
+// pnpm bench [--quick] [--backends lmdb,level,sqlite] [--out DIR] [--set name=value ...] [--against FILE]
 // Measures the raw libraries and keyledger on LMDB, LevelDB and SQLite in one run (automatic group
 // commit included), the Encryptor against raw node:crypto, and keyledger through a loopback etcd
 // cluster (skipped, with the reason, without the `etcd` binary); prints the figures and the target
-// ratios, writes results/<latest|quick>.{json,svg}. See BENCHMARKS.md.
+// ratios, writes results/<latest|quick>.{json,svg}, and shows how the ratios moved against the
+// results it replaces (or --against FILE, an earlier run's JSON). See BENCHMARKS.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BACKENDS } from './backends.mjs';
 import { chartSvg } from './chart.mjs';
+import { changesReport, readEarlier } from './changes.mjs';
 import { ENCRYPTOR_SIZES, benchEncryptor } from './encryptor.mjs';
 import { FULL, QUICK } from './config.mjs';
 import { benchEtcd } from './etcd-ledger.mjs';
@@ -37,6 +39,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(here, '..', 'results') },
     /** Override a size for an experiment, e.g. --set prefillRows=100000; the result is then named "custom". */
     set: { type: 'string', multiple: true, default: [] },
+    /** An earlier run's results JSON to compare ratios with; default: the file this run replaces. */
+    against: { type: 'string' },
   },
 });
 const cfg = { ...(args.quick ? QUICK : FULL) };
@@ -166,12 +170,15 @@ try {
   const json = `${JSON.stringify(result, null, 2)}\n`;
   const svg = await chartSvg(result);
   const missed = result.targets.filter((t) => !t.met);
+  const earlierPath = args.against ?? jsonPath;
+  const earlier = readEarlier(earlierPath);
   const summary = [
     figuresTable(result),
     targetsTable(result),
     encryptorTables(result),
     etcdTable(result),
     `${result.targets.length - missed.length}/${result.targets.length} targets met${missed.length ? `; missed: ${missed.map((t) => `${t.backend} ${t.target}`).join(', ')}` : ''}`,
+    earlier ? changesReport(result, earlier, relative(process.cwd(), earlierPath)) : `no earlier run at ${relative(process.cwd(), earlierPath)} to compare with`,
   ].join('\n');
   if (keyMaterial.length === 0) throw new Error('no key material was recorded: the key-hygiene check would prove nothing');
   assertNoKeyMaterial({ 'progress log': logged.join('\n'), 'results JSON': json, 'SVG chart': svg, tables: summary });

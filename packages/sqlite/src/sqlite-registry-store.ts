@@ -114,6 +114,7 @@ export class SqliteRegistryStore extends BaseRegistryStore {
   readonly #scanRange: SqliteStatement;
   readonly #scanFrom: SqliteStatement;
   readonly #insert: SqliteStatement;
+  readonly #insertPair: SqliteStatement;
   readonly #synchronous: SqliteStatement;
   readonly #writeAll: (puts: readonly StoreEntry[]) => void;
   readonly #readAll: (keys: readonly Uint8Array[]) => (Uint8Array | undefined)[];
@@ -134,6 +135,9 @@ export class SqliteRegistryStore extends BaseRegistryStore {
     this.#scanFrom = db.prepare(`SELECT key, value FROM ${t} WHERE key >= ? ORDER BY key`);
     const insert = db.prepare(`INSERT OR REPLACE INTO ${t} (key, value) VALUES (?, ?)`);
     this.#insert = insert;
+    // The applier's usual write: a registry row and the applied-index record (docs/design.md,
+    // 'Re-delivery and the applied index'). One statement inserting both rows is atomic on its own.
+    this.#insertPair = db.prepare(`INSERT OR REPLACE INTO ${t} (key, value) VALUES (?, ?), (?, ?)`);
     // Run once now: see _write. The first run of a prepared PRAGMA returns the value compiled in at
     // prepare time; every later run recompiles and reads the connection's current level.
     this.#synchronous = db.prepare('PRAGMA synchronous').pluck();
@@ -213,8 +217,11 @@ export class SqliteRegistryStore extends BaseRegistryStore {
       throw errors.io(`synchronous was changed to ${String(sync)}; it must stay FULL (2)`);
     }
     // A lone statement outside a transaction is its own transaction (autocommit): atomic, and
-    // synced at its commit like any other; BEGIN and COMMIT around it would only add two statements.
+    // synced at its commit like any other; BEGIN and COMMIT around it would only add two statements
+    // (a fifth of a per-entry apply's CPU). A pair's rows are inserted in order, so a key put twice
+    // keeps its second value, as in the transaction.
     if (puts.length === 1) this.#insert.run(puts[0]!.key, puts[0]!.value);
+    else if (puts.length === 2) this.#insertPair.run(puts[0]!.key, puts[0]!.value, puts[1]!.key, puts[1]!.value);
     else this.#writeAll(puts);
   }
 

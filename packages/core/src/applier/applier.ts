@@ -162,7 +162,7 @@ export class Applier {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#enqueue([item], false).then((results) => results[0]!);
+    return this.#closedRefusal() ?? this.#pending.addOne(item);
   }
 
   /**
@@ -199,10 +199,12 @@ export class Applier {
   }
 
   #enqueue(items: GroupItem[], grouped: boolean): Promise<ApplyResult[]> {
-    if (this.#closing !== undefined) {
-      return Promise.reject(new KeyledgerError(ErrorCode.APPLIER_CLOSED, 'the applier is closed: open a new one with Applier.open'));
-    }
-    return this.#pending.add(items, grouped);
+    return this.#closedRefusal() ?? this.#pending.add(items, grouped);
+  }
+
+  #closedRefusal(): Promise<never> | undefined {
+    if (this.#closing === undefined) return undefined;
+    return Promise.reject(new KeyledgerError(ErrorCode.APPLIER_CLOSED, 'the applier is closed: open a new one with Applier.open'));
   }
 
   /**
