@@ -178,7 +178,9 @@ try {
     encryptorTables(result),
     etcdTable(result),
     `${result.targets.length - missed.length}/${result.targets.length} targets met${missed.length ? `; missed: ${missed.map((t) => `${t.backend} ${t.target}`).join(', ')}` : ''}`,
-    earlier ? changesReport(result, earlier, relative(process.cwd(), earlierPath)) : `no earlier run at ${relative(process.cwd(), earlierPath)} to compare with`,
+    earlier
+      ? changesReport(result, earlier, relative(process.cwd(), earlierPath))
+      : `no earlier run at ${relative(process.cwd(), earlierPath)} to compare with`,
   ].join('\n');
   if (keyMaterial.length === 0) throw new Error('no key material was recorded: the key-hygiene check would prove nothing');
   assertNoKeyMaterial({ 'progress log': logged.join('\n'), 'results JSON': json, 'SVG chart': svg, tables: summary });

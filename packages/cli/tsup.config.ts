@@ -1,10 +1,9 @@
+import { sharedOptions } from '@keyledger/build-config';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
+  ...sharedOptions,
   entry: { bin: 'src/bin.ts' },
   format: ['esm'],
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
   banner: { js: '#!/usr/bin/env node' },
 });

@@ -1,16 +1,13 @@
 import { join, resolve, sep } from 'node:path';
+import { libraryOptions } from '@keyledger/build-config';
 import { defineConfig } from 'tsup';
 
 const coreEntry = resolve('src', 'index.ts');
 const conformanceDir = `${resolve('src', 'conformance')}${sep}`;
 
 export default defineConfig({
+  ...libraryOptions,
   entry: { index: 'src/index.ts', 'conformance/index': 'src/conformance/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
   external: ['vitest'],
   // The private harness (child runner, strace helpers) ships inside the suite.
   noExternal: ['@keyledger/harness'],

@@ -1,9 +1,7 @@
-import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
-import { dirname, extname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ErrorCode, KeyledgerError, type RegistryStore } from '@keyledger/core';
+import { Option } from 'commander';
 import { CliError } from './cli-error.js';
-import { FILE_MODE, makePrivateDir } from './files.js';
 
 /** The store every command uses when `--store` is not given: a SQLite file in the current directory. */
 export const DEFAULT_STORE = 'sqlite:keyledger.db';
@@ -19,6 +17,11 @@ export interface StoreUri {
 }
 
 export const STORE_URI_HELP = 'sqlite:PATH (a file), lmdb:DIR or level:DIR';
+
+/** The `--store <uri>` option of the commands that use one store; `role` says what the command does with it. */
+export function storeOption(role: string): Option {
+  return new Option('--store <uri>', `${role}: ${STORE_URI_HELP}`).default(DEFAULT_STORE);
+}
 
 /** Parses `sqlite:PATH | lmdb:DIR | level:DIR`; a relative path is taken from the current directory. */
 export function parseStoreUri(text: string): StoreUri {
@@ -75,88 +78,35 @@ async function loadAdapter(scheme: StoreScheme): Promise<AdapterClass> {
   }
 }
 
-function notFound(uri: StoreUri, why: string): KeyledgerError {
-  return new KeyledgerError(
-    ErrorCode.STORE_NOT_FOUND,
-    `no keyledger store at ${formatStoreUri(uri)} (${why}): check --store (${STORE_URI_HELP})`,
-  );
-}
-
-/** The SQLite file holds the adapter's table: opened read-only, so nothing in it changes. */
-async function sqliteHasRegistry(path: string): Promise<boolean> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const header = Buffer.alloc(16);
-    await fh.read(header, 0, 16, 0);
-    if (header.toString('latin1') !== 'SQLite format 3\0') return false;
-  } finally {
-    await fh.close();
+/**
+ * The adapter's refusal of the location itself, said in terms of `--store`: its `found` is what is
+ * at the path. Any other error (a store in use, a foreign schema, an I/O failure) is the adapter's.
+ */
+function inTermsOfStoreUri(uri: StoreUri, err: unknown): unknown {
+  const { code, found } = (err ?? {}) as { code?: unknown; found?: unknown };
+  if (typeof found !== 'string') return err;
+  const where = formatStoreUri(uri);
+  if (code === ErrorCode.STORE_NOT_FOUND) {
+    return new KeyledgerError(code, `no keyledger store at ${where} (${found}): check --store (${STORE_URI_HELP})`, { found });
   }
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
-  try {
-    return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'keyledger_registry'").get() !== undefined;
-  } finally {
-    db.close();
+  if (code === ErrorCode.UNSUPPORTED_STORE) {
+    return new KeyledgerError(code, `${where} cannot hold a keyledger store (${found}): check --store (${STORE_URI_HELP})`, { found });
   }
+  return err;
 }
 
 /**
- * Refuses a path that holds no store before any adapter sees it. The adapters refuse it too with
- * `open(path, { create: false })`; this check, which only reads, keeps the CLI's promise with an
- * adapter that does not know the option yet.
+ * Opens the adapter the URI names; with `create` (the default), makes a missing store (parents
+ * 0700). The adapter checks the path before its native library sees it and creates nothing when
+ * it refuses (docs/design.md, section 'Opening by path').
  */
-/** lmdb, like its adapter, reads a path with an extension (`store.lmdb`) as a one-file environment. */
-function isFileShaped(uri: StoreUri): boolean {
-  return uri.scheme === 'sqlite' || (uri.scheme === 'lmdb' && extname(uri.path) !== '');
-}
-
-async function checkStoreExists(uri: StoreUri): Promise<void> {
-  const st = await stat(uri.path).catch(() => undefined);
-  if (st === undefined) throw notFound(uri, 'nothing there');
-  if (uri.scheme === 'sqlite') {
-    if (!st.isFile()) throw notFound(uri, 'not a regular file');
-    if (!(await sqliteHasRegistry(uri.path).catch(() => false))) throw notFound(uri, 'not a SQLite database with a keyledger table');
-    return;
-  }
-  if (isFileShaped(uri)) {
-    if (!st.isFile()) throw notFound(uri, 'not a regular file');
-    return;
-  }
-  if (!st.isDirectory()) throw notFound(uri, 'not a directory');
-  const marker = uri.scheme === 'lmdb' ? 'data.mdb' : 'CURRENT';
-  if (!(await stat(join(uri.path, marker)).catch(() => undefined))?.isFile()) {
-    throw notFound(uri, `no ${marker}: not ${uri.scheme === 'lmdb' ? 'an LMDB environment' : 'a LevelDB database'}`);
-  }
-}
-
-/** A device, FIFO or file where a directory belongs (or the reverse) never reaches a native library. */
-async function refuseWrongKind(uri: StoreUri): Promise<void> {
-  const st = await stat(uri.path).catch(() => undefined);
-  if (st === undefined) return;
-  const fileShaped = isFileShaped(uri);
-  if (fileShaped ? !st.isFile() : !st.isDirectory()) {
-    throw new KeyledgerError(
-      ErrorCode.UNSUPPORTED_STORE,
-      `${formatStoreUri(uri)} is not ${fileShaped ? 'a regular file' : 'a directory'}: give a ${fileShaped ? 'database file' : 'directory'} path`,
-    );
-  }
-}
-
-/** Opens the adapter the URI names; with `create` (the default), makes a missing store (parents 0700). */
 export async function openStore(uri: StoreUri, options: OpenStoreOptions = {}): Promise<RegistryStore> {
-  const create = options.create ?? true;
   const adapter = await loadAdapter(uri.scheme);
-  if (create) {
-    await refuseWrongKind(uri);
-    await makePrivateDir(isFileShaped(uri) ? dirname(uri.path) : uri.path);
-    // SQLite gives its -wal and -shm files the database file's mode: an empty 0600 file first
-    // makes all three owner-only (an empty file is a valid, empty database).
-    if (uri.scheme === 'sqlite') await (await open(uri.path, constants.O_WRONLY | constants.O_CREAT, FILE_MODE)).close();
-  } else {
-    await checkStoreExists(uri);
+  try {
+    return await adapter.open(uri.path, { create: options.create ?? true });
+  } catch (err) {
+    throw inTermsOfStoreUri(uri, err);
   }
-  return adapter.open(uri.path, { create });
 }
 
 /**

@@ -142,6 +142,39 @@ describe('inputs that are not regular files, or too long (issue 11.7, 11.8)', ()
     expect((await lstat(fifo)).isFIFO()).toBe(true);
   });
 
+  it('a --store of the wrong kind (FIFO, device, a file for a directory and back) is refused at once by reading and writing commands, and left as it was', async () => {
+    const dir = await tempDir();
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const file = join(dir, 'file');
+    await writeFile(file, 'x');
+    const log = join(dir, 'log.jsonl');
+    await writeFile(log, `${JSON.stringify({ index: '1', entry: '0301000000010000000000000005000a' })}\n`);
+    const cases: [string[], string][] = [
+      [['inspect', '--store', `lmdb:${fifo}`], `lmdb:${fifo} cannot hold a keyledger store (a FIFO, not a directory)`],
+      [['replay', log, '--store', `sqlite:${fifo}`], `sqlite:${fifo} cannot hold a keyledger store (a FIFO, not a regular file)`],
+      [
+        ['replay', log, '--store', 'sqlite:/dev/null'],
+        'sqlite:/dev/null cannot hold a keyledger store (a character device, not a regular file)',
+      ],
+      [['replay', log, '--store', `level:${file}`], `level:${file} cannot hold a keyledger store (a regular file, not a directory)`],
+      [['export-sidecar', '--store', `sqlite:${dir}`], `sqlite:${dir} cannot hold a keyledger store (a directory, not a regular file)`],
+      [
+        ['replay', log, '--store', `lmdb:${file}/below`],
+        `lmdb:${file}/below cannot hold a keyledger store (under a parent that is not a directory)`,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(`error: ERR_UNSUPPORTED_STORE: ${message}: check --store`);
+      expect(r.ms).toBeLessThan(20_000);
+    }
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+    expect(await readFile(file, 'utf8')).toBe('x');
+    expect((await readdir(dir)).sort()).toEqual(['fifo', 'file', 'log.jsonl']);
+  });
+
   it('replay › a line over the cap is reported as FILE:LINE, exit 1, without reading it whole', async () => {
     const dir = await tempDir();
     const log = join(dir, 'long.jsonl');

@@ -110,12 +110,19 @@ export interface KeyledgerErrorOptions {
   index?: bigint;
   /** For halts inside `applyEntries`: the zero-based position of the entry that halted. */
   position?: number;
+  /**
+   * For an adapter's `open(path)` refusing the location (`ERR_STORE_NOT_FOUND`, or
+   * `ERR_UNSUPPORTED_STORE` for a path that can never hold a store): what it found there, without
+   * the path ("nothing there", "a FIFO, not a directory"), for a caller that words its own message.
+   */
+  found?: string;
 }
 
 export class KeyledgerError extends Error {
   readonly code: KeyledgerErrorCode;
   readonly index: bigint | undefined;
   readonly position: number | undefined;
+  readonly found: string | undefined;
 
   constructor(code: KeyledgerErrorCode, message: string, options: KeyledgerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -123,6 +130,7 @@ export class KeyledgerError extends Error {
     this.code = code;
     this.index = options.index;
     this.position = options.position;
+    this.found = options.found;
   }
 }
 

@@ -1,48 +1,29 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { Level } from 'level';
 import { MemoryLevel } from 'memory-level';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type RegistryStore } from '@keyledger/core';
+import { ErrorCode } from '@keyledger/core';
 import { describeRegistryStore } from '@keyledger/core/conformance';
-import {
-  bytes,
-  codeOf,
-  collect,
-  describeHandleRefusals,
-  describeOneApplier,
-  describeOpenByPath,
-  tempDirs,
-} from '@keyledger/harness/adapter';
+import { bytes, codeOf, describeAdapter, expectOnlyOwnRows } from '@keyledger/harness/adapter';
 import { LevelRegistryStore } from '../src/index.js';
 
-const freshDir = tempDirs('level');
-const fixture = fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url));
-
-// The conformance suite first: the same cases every adapter must pass.
-const handles = new WeakMap<RegistryStore, Level>();
-describeRegistryStore({
+// The conformance suite and the cases every adapter shares first, then this adapter's own.
+const { freshDir } = describeAdapter({
   name: 'LevelRegistryStore',
-  // Same layout as fixtures/open-store.mjs, so the crash child and this process share a directory.
-  open: async (dir) => {
+  own: 'level',
+  shape: 'directory',
+  testFile: import.meta.url,
+  conformance: describeRegistryStore,
+  openHandle: async (dir) => {
     const db = new Level(join(dir, 'level'));
     await db.open();
-    const store = new LevelRegistryStore(db, { closeHandle: true });
-    handles.set(store, db);
-    return store;
+    return db;
   },
-  module: fixture,
-  // Closes the Level database behind the store's back.
-  breakBackend: async (store) => {
-    await handles.get(store)?.close();
-  },
+  construct: (db, options) => new LevelRegistryStore(db as Level, options),
+  closeHandle: (db) => db.close(),
+  open: (path, options) => LevelRegistryStore.open(path, options),
 });
-
-const openPath = (path: string, options?: { create?: boolean }) => LevelRegistryStore.open(path, options);
-describeHandleRefusals({ name: 'LevelRegistryStore', own: 'level', construct: (h) => new LevelRegistryStore(h as never), freshDir });
-describeOpenByPath({ name: 'LevelRegistryStore', shape: 'directory', fixture, open: openPath, freshDir });
-describeOneApplier({ name: 'LevelRegistryStore', shape: 'directory', fixture, open: openPath, freshDir });
 
 describe('LevelRegistryStore › construction refusal', () => {
   it('refuses a memory-level MemoryLevel (volatile)', async () => {
@@ -98,14 +79,7 @@ describe('LevelRegistryStore › own cases', () => {
     await db.put('user-key', { mine: true });
     await db.put('\x01', 'raw');
     const store = new LevelRegistryStore(db);
-    await store.write([
-      { key: bytes(0x01), value: bytes(0xaa, 0x00) },
-      { key: bytes(0xff), value: bytes() },
-    ]);
-    expect(await collect(store.scan(bytes()))).toEqual([
-      [[0x01], [0xaa, 0x00]],
-      [[0xff], []],
-    ]);
+    await expectOnlyOwnRows(store);
     expect(await store.get(new TextEncoder().encode('user-key'))).toBeUndefined();
     expect(await store.getMany([bytes(0x01), bytes(0x02), bytes(0xff)])).toEqual([bytes(0xaa, 0x00), undefined, bytes()]);
     expect(await db.get('user-key')).toEqual({ mine: true });

@@ -1,45 +1,23 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { open, type RootDatabase } from 'lmdb';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type RegistryStore } from '@keyledger/core';
+import { ErrorCode } from '@keyledger/core';
 import { describeRegistryStore } from '@keyledger/core/conformance';
-import {
-  bytes,
-  codeOf,
-  collect,
-  describeHandleRefusals,
-  describeOneApplier,
-  describeOpenByPath,
-  tempDirs,
-} from '@keyledger/harness/adapter';
+import { bytes, codeOf, describeAdapter, expectOnlyOwnRows } from '@keyledger/harness/adapter';
 import { LmdbRegistryStore } from '../src/index.js';
 
-const freshDir = tempDirs('lmdb');
-const fixture = fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url));
-
-// The conformance suite first: the same cases every adapter must pass.
-const roots = new WeakMap<RegistryStore, RootDatabase>();
-describeRegistryStore({
+// The conformance suite and the cases every adapter shares first, then this adapter's own.
+const { freshDir } = describeAdapter({
   name: 'LmdbRegistryStore',
-  // Same layout as fixtures/open-store.mjs, so the crash child and this process share a directory.
-  open: async (dir) => {
-    const root = open(join(dir, 'lmdb'), {});
-    const store = new LmdbRegistryStore(root, { closeHandle: true });
-    roots.set(store, root);
-    return store;
-  },
-  module: fixture,
-  // Closes lmdb's own root behind the store's back.
-  breakBackend: async (store) => {
-    await roots.get(store)?.close();
-  },
+  own: 'lmdb',
+  shape: 'directory',
+  testFile: import.meta.url,
+  conformance: describeRegistryStore,
+  openHandle: (dir) => open(join(dir, 'lmdb'), {}),
+  construct: (root, options) => new LmdbRegistryStore(root as RootDatabase, options),
+  closeHandle: (root) => root.close(),
+  open: (path, options) => LmdbRegistryStore.open(path, options),
 });
-
-const openPath = (path: string, options?: { create?: boolean }) => LmdbRegistryStore.open(path, options);
-describeHandleRefusals({ name: 'LmdbRegistryStore', own: 'lmdb', construct: (h) => new LmdbRegistryStore(h as never), freshDir });
-describeOpenByPath({ name: 'LmdbRegistryStore', shape: 'directory', fixture, open: openPath, freshDir });
-describeOneApplier({ name: 'LmdbRegistryStore', shape: 'directory', fixture, open: openPath, freshDir });
 
 describe('LmdbRegistryStore › construction refusal', () => {
   it('refuses a closed root', async () => {
@@ -111,8 +89,7 @@ describe('LmdbRegistryStore › own cases', () => {
     await root.put('user-key', { mine: true });
     await root.put(Buffer.from([0x01]), 'raw');
     const store = new LmdbRegistryStore(root);
-    await store.write([{ key: bytes(0x01), value: bytes(0xaa) }]);
-    expect(await collect(store.scan(bytes()))).toEqual([[[0x01], [0xaa]]]);
+    await expectOnlyOwnRows(store);
     expect(await store.get(new TextEncoder().encode('user-key'))).toBeUndefined();
     expect(root.get('user-key')).toEqual({ mine: true });
     expect(root.get(Buffer.from([0x01]))).toBe('raw');

@@ -1,52 +1,28 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type RegistryStore } from '@keyledger/core';
+import { ErrorCode } from '@keyledger/core';
 import { describeRegistryStore } from '@keyledger/core/conformance';
-import {
-  bytes,
-  codeOf,
-  collect,
-  describeHandleRefusals,
-  describeOneApplier,
-  describeOpenByPath,
-  tempDirs,
-} from '@keyledger/harness/adapter';
+import { bytes, codeOf, describeAdapter, expectOnlyOwnRows } from '@keyledger/harness/adapter';
 import { SqliteRegistryStore } from '../src/index.js';
 
-const freshDir = tempDirs('sqlite');
-const fixture = fileURLToPath(new URL('./fixtures/open-store.mjs', import.meta.url));
-
-// The conformance suite first: the same cases every adapter must pass.
-const handles = new WeakMap<RegistryStore, Database.Database>();
-describeRegistryStore({
+// The conformance suite and the cases every adapter shares first, then this adapter's own.
+const { freshDir } = describeAdapter({
   name: 'SqliteRegistryStore',
-  // Same layout as fixtures/open-store.mjs, so the crash child and this process share a file.
-  open: async (dir) => {
-    const db = new Database(join(dir, 'keyledger.db'));
-    const store = new SqliteRegistryStore(db, { closeHandle: true });
-    handles.set(store, db);
-    return store;
-  },
-  module: fixture,
-  // Closes the better-sqlite3 connection behind the store's back.
-  breakBackend: (store) => {
-    handles.get(store)?.close();
-  },
+  own: 'sqlite',
+  shape: 'file',
+  testFile: import.meta.url,
+  conformance: describeRegistryStore,
+  openHandle: (dir) => new Database(join(dir, 'keyledger.db')),
+  construct: (db, options) => new SqliteRegistryStore(db as Database.Database, options),
+  closeHandle: (db) => db.close(),
   // SQLite refuses every later write on the same connection (SQLITE_READONLY), so the next
   // persist fails inside the library, after the store has handed it the write.
-  failNextWrite: (store) => {
-    const db = handles.get(store);
-    if (!db) throw new Error('failNextWrite: not a store this test file opened');
+  failNextWrite: (db) => {
     db.pragma('query_only = ON');
   },
+  open: (path, options) => SqliteRegistryStore.open(path, options),
 });
-
-const openPath = (path: string, options?: { create?: boolean }) => SqliteRegistryStore.open(path, options);
-describeHandleRefusals({ name: 'SqliteRegistryStore', own: 'sqlite', construct: (h) => new SqliteRegistryStore(h as never), freshDir });
-describeOpenByPath({ name: 'SqliteRegistryStore', shape: 'file', fixture, open: openPath, freshDir });
-describeOneApplier({ name: 'SqliteRegistryStore', shape: 'file', fixture, open: openPath, freshDir });
 
 describe('SqliteRegistryStore › construction refusal', () => {
   it('refuses :memory: and the anonymous temporary database (volatile)', () => {
@@ -129,14 +105,7 @@ describe('SqliteRegistryStore › own cases', () => {
     db.exec('CREATE TABLE mine (key BLOB PRIMARY KEY, value TEXT)');
     db.prepare('INSERT INTO mine VALUES (?, ?)').run(Buffer.from([0x01]), 'raw');
     const store = new SqliteRegistryStore(db);
-    await store.write([
-      { key: bytes(0x01), value: bytes(0xaa, 0x00) },
-      { key: bytes(0xff), value: bytes() },
-    ]);
-    expect(await collect(store.scan(bytes()))).toEqual([
-      [[0x01], [0xaa, 0x00]],
-      [[0xff], []],
-    ]);
+    await expectOnlyOwnRows(store);
     expect(db.prepare('SELECT value FROM mine').pluck().all()).toEqual(['raw']);
     await store.close();
     // The user's handle stays theirs: closing the store does not close it.

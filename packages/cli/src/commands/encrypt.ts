@@ -5,7 +5,7 @@ import { CliError, ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
 import { LogSnapshot, formatLogLine } from '../log-file.js';
 import { hex, stderr } from '../output.js';
-import { DEFAULT_STORE, STORE_URI_HELP, parseStoreUri, withStore } from '../store-uri.js';
+import { parseStoreUri, storeOption, withStore } from '../store-uri.js';
 
 export interface EnvelopeCommandOptions {
   store: string;
@@ -129,7 +129,7 @@ export async function runDecrypt(options: EnvelopeCommandOptions): Promise<numbe
 
 function envelopeOptions(command: Command): Command {
   return command
-    .option('--store <uri>', `the node's store: ${STORE_URI_HELP}`, DEFAULT_STORE)
+    .addOption(storeOption("the node's store"))
     .option('--kek <file>', 'the KEK file (32 bytes, mode 0600)')
     .option('--context <text>', 'the context the value is bound to (e.g. its key); storage only', '')
     .option('--purpose <purpose>', 'storage or raft', 'storage')

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ExitCode } from '../cli-error.js';
 import { jsonLine, stdout, stderr } from '../output.js';
 import { readReport, renderState, renderWriters, reportToJson } from '../report.js';
-import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, parseStoreUri, withStore } from '../store-uri.js';
+import { formatStoreUri, parseStoreUri, storeOption, withStore } from '../store-uri.js';
 
 export interface InspectOptions {
   store: string;
@@ -35,7 +35,7 @@ export async function runInspect(options: InspectOptions): Promise<number> {
 export function inspectCommand(): Command {
   return new Command('inspect')
     .description('show the encryption state and the writer table per DEK (never key bytes)')
-    .option('--store <uri>', `store to read: ${STORE_URI_HELP}`, DEFAULT_STORE)
+    .addOption(storeOption('store to read'))
     .option('--json', 'print one JSON document instead of tables (indices as decimal strings, node ids as hex)')
     .addHelpText(
       'after',

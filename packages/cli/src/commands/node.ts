@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CliError, ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
 import { formatError, hex, stderr, stdout } from '../output.js';
-import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, openStore, parseStoreUri } from '../store-uri.js';
+import { formatStoreUri, openStore, parseStoreUri, storeOption } from '../store-uri.js';
 
 export interface NodeOptions {
   etcd: string;
@@ -155,7 +155,7 @@ export function nodeCommand(): Command {
     .requiredOption('--etcd <hosts>', 'etcd client endpoints, comma-separated (host:port)')
     .requiredOption('--node-id <id>', "this node's u64 id, decimal or 0x-hex; its low 16 bits must be unique", parseNodeId)
     .option('--prefix <prefix>', 'where the log lives in etcd', 'keyledger')
-    .option('--store <uri>', `local store: ${STORE_URI_HELP}`, DEFAULT_STORE)
+    .addOption(storeOption('local store'))
     .option('--kek <file>', 'the 32-byte KEK file every node shares (keyledger keygen)')
     .option('--no-stdin', 'read no commands; run until SIGINT/SIGTERM (as a service)')
     .option('--truncate-every <seconds>', 'truncate the log through the lowest live applied index this often', seconds)

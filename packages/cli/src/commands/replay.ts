@@ -7,7 +7,7 @@ import { LogSnapshot } from '../log-file.js';
 import { hex, jsonLine, stderr, stdout } from '../output.js';
 import { createProgress } from '../progress.js';
 import { type Halt, type ReplayOutcome, applyLog } from '../replay-log.js';
-import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, parseStoreUri, withStore } from '../store-uri.js';
+import { formatStoreUri, parseStoreUri, storeOption, withStore } from '../store-uri.js';
 
 const OPCODE_NAMES: Record<number, string> = { 3: 'registration', 4: 'bootstrap', 5: 'rotation', 6: 'reserved', 7: 'reserved' };
 
@@ -195,7 +195,7 @@ export function replayCommand(): Command {
     .description('apply a JSON Lines log of encryption entries ({"index": "<decimal>", "entry": "<hex>"}) with group commit')
     .argument('<log>', 'the JSON Lines log file (a regular file; read as it is when the command starts)')
     .option('--kek <file>', 'KEK file (32 bytes, mode 0600) the DEKs were wrapped with; needed for bootstrap and rotation entries')
-    .option('--store <uri>', `store to apply to: ${STORE_URI_HELP}`, DEFAULT_STORE)
+    .addOption(storeOption('store to apply to'))
     .addOption(
       new Option('--group-size <n>', 'entries per durable write (group commit)').default(1000).argParser(positiveInt('--group-size')),
     )

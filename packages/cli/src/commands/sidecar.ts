@@ -6,7 +6,7 @@ import { readRegularFile, writeFileAtomically } from '../files.js';
 import { openKek } from '../kek-file.js';
 import { stdout } from '../output.js';
 import { readStoreSidecar, stateSummary, writeStoreSidecar } from '../sidecar-store.js';
-import { DEFAULT_STORE, STORE_URI_HELP, formatStoreUri, parseStoreUri, withStore } from '../store-uri.js';
+import { formatStoreUri, parseStoreUri, storeOption, withStore } from '../store-uri.js';
 
 export interface ExportOptions {
   store: string;
@@ -84,7 +84,7 @@ export async function runImportSidecar(file: string, options: ImportOptions): Pr
 export function exportSidecarCommand(): Command {
   return new Command('export-sidecar')
     .description("write the store's encryption state and writer registry as a keys.json sidecar (wrapped DEKs only)")
-    .option('--store <uri>', `store to read: ${STORE_URI_HELP}`, DEFAULT_STORE)
+    .addOption(storeOption('store to read'))
     .option('--out <file>', 'write to this file (mode 0600, atomically: temporary file, fsync, rename) instead of stdout')
     .option('--force', 'replace --out if it exists (a symlink is never followed)')
     .addHelpText(
@@ -106,7 +106,7 @@ export function importSidecarCommand(): Command {
   return new Command('import-sidecar')
     .description('restore a store from a keys.json sidecar written by export-sidecar: state and writer registry, one atomic write')
     .argument('<file>', 'the keys.json sidecar')
-    .option('--store <uri>', `store to write: ${STORE_URI_HELP}`, DEFAULT_STORE)
+    .addOption(storeOption('store to write'))
     .option('--kek <file>', 'check that every wrapped DEK unwraps with this KEK before importing')
     .option('--force', 'replace a different state the store already holds')
     .addHelpText(

@@ -1,11 +1,5 @@
-import {
-  REGISTRATION_TUPLE_LENGTH,
-  checkRegistration,
-  readRegistrationTuple,
-  writeRegistrationTuple,
-  type Registration,
-} from './registration.js';
 import { invalidArgument } from '../errors.js';
+import { REGISTRATION_TUPLE_LENGTH, readRegistrationTuple, writeRegistrationTuple, type Registration } from './registration.js';
 import { Opcode, WireReader, WireWriter, checkBytes, checkU32, malformed } from './wire.js';
 
 /**
@@ -41,27 +35,22 @@ export function encodeBootstrap(b: Bootstrap): Uint8Array {
   if (!Array.isArray(b.registrations) || b.registrations.length > MAX_BOOTSTRAP_BATCH) {
     throw invalidArgument(`bootstrap batch must be an array of at most ${MAX_BOOTSTRAP_BATCH} registrations`);
   }
-  const regs = b.registrations.map(checkRegistration);
-  const size = 2 + 8 + storageWrapped.length + 8 + raftWrapped.length + 4 + regs.length * REGISTRATION_TUPLE_LENGTH;
-  const w = new WireWriter(size)
-    .u8(Opcode.BOOTSTRAP)
-    .u8(0x01)
+  const size = 2 + 8 + storageWrapped.length + 8 + raftWrapped.length + 4 + b.registrations.length * REGISTRATION_TUPLE_LENGTH;
+  const w = WireWriter.entry(Opcode.BOOTSTRAP, size)
     .u32(checkU32('storage_dek', b.storageDekId))
     .u32(storageWrapped.length)
     .raw(storageWrapped)
     .u32(checkU32('raft_dek', b.raftDekId))
     .u32(raftWrapped.length)
     .raw(raftWrapped)
-    .u32(regs.length);
-  for (const r of regs) writeRegistrationTuple(w, r);
+    .u32(b.registrations.length);
+  for (const r of b.registrations) writeRegistrationTuple(w, r);
   return w.bytes;
 }
 
 /** Decodes a whole bootstrap entry, opcode byte included. */
 export function decodeBootstrap(entry: Uint8Array): Bootstrap {
-  if (!(entry instanceof Uint8Array) || entry[0] !== Opcode.BOOTSTRAP) throw malformed('not a bootstrap entry (opcode 0x04)');
-  const r = new WireReader(entry, 1);
-  r.version();
+  const r = WireReader.entry(entry, Opcode.BOOTSTRAP, 'bootstrap');
   const storageDekId = r.u32('storage_dek');
   const storageWrapped = r.bytes(r.u32('storage wrapped length'), 'storage wrapped DEK');
   const raftDekId = r.u32('raft_dek');

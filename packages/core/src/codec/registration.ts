@@ -1,4 +1,5 @@
 import { readU16BE, readU32BE } from '../bytes.js';
+import { invalidArgument } from '../errors.js';
 import { registryKeyAt, registrySlotAt } from './registry-key.js';
 import { Opcode, WIRE_VERSION, WireReader, WireWriter, checkU16, checkU32, checkU64, malformed } from './wire.js';
 
@@ -23,16 +24,13 @@ export const REGISTRATION_BODY_LENGTH = 15;
 /** dek_id u32 ‖ full_node_id u64 ‖ local_epoch u16: the registration tuple inside bootstrap and rotation. */
 export const REGISTRATION_TUPLE_LENGTH = 14;
 
-export function checkRegistration(r: Registration): Registration {
-  return {
-    dekId: checkU32('dek_id', r.dekId),
-    fullNodeId: checkU64('full_node_id', r.fullNodeId),
-    localEpoch: checkU16('local_epoch', r.localEpoch),
-  };
-}
-
+/**
+ * Writes the tuple, checking each field as it goes: a value out of range is the caller's argument
+ * (ERR_INVALID_ARGUMENT), and the half-written entry is never returned.
+ */
 export function writeRegistrationTuple(w: WireWriter, r: Registration): void {
-  w.u32(r.dekId).u64(r.fullNodeId).u16(r.localEpoch);
+  if (typeof r !== 'object' || r === null) throw invalidArgument('a registration must be an object { dekId, fullNodeId, localEpoch }');
+  w.u32(checkU32('dek_id', r.dekId)).u64(checkU64('full_node_id', r.fullNodeId)).u16(checkU16('local_epoch', r.localEpoch));
 }
 
 export function readRegistrationTuple(r: WireReader, what: string): Registration {
@@ -40,17 +38,14 @@ export function readRegistrationTuple(r: WireReader, what: string): Registration
 }
 
 export function encodeRegistration(reg: Registration): Uint8Array {
-  const r = checkRegistration(reg);
-  const w = new WireWriter(1 + REGISTRATION_BODY_LENGTH).u8(Opcode.REGISTRATION).u8(0x01);
-  writeRegistrationTuple(w, r);
+  const w = WireWriter.entry(Opcode.REGISTRATION, 1 + REGISTRATION_BODY_LENGTH);
+  writeRegistrationTuple(w, reg);
   return w.bytes;
 }
 
 /** Decodes a whole registration entry, opcode byte included. */
 export function decodeRegistration(entry: Uint8Array): Registration {
-  if (!(entry instanceof Uint8Array) || entry[0] !== Opcode.REGISTRATION) throw malformed('not a registration entry (opcode 0x03)');
-  const r = new WireReader(entry, 1);
-  r.version();
+  const r = WireReader.entry(entry, Opcode.REGISTRATION, 'registration');
   if (entry.length !== 1 + REGISTRATION_BODY_LENGTH) {
     throw malformed(`registration body must be ${REGISTRATION_BODY_LENGTH} bytes, got ${entry.length - 1}`);
   }

@@ -1,11 +1,5 @@
 import { ErrorCode, KeyledgerError, invalidArgument } from '../errors.js';
-import {
-  REGISTRATION_TUPLE_LENGTH,
-  checkRegistration,
-  readRegistrationTuple,
-  writeRegistrationTuple,
-  type Registration,
-} from './registration.js';
+import { REGISTRATION_TUPLE_LENGTH, readRegistrationTuple, writeRegistrationTuple, type Registration } from './registration.js';
 import { Opcode, WireReader, WireWriter, checkBytes, checkU32, malformed } from './wire.js';
 
 /**
@@ -65,24 +59,19 @@ export function encodeRotation(rot: Rotation): Uint8Array {
   const subtag = asArgument(() => checkSubtag(typeof rot.subtag === 'number' ? rot.subtag : NaN));
   const purpose = asArgument(() => checkPurpose(typeof rot.purpose === 'number' ? rot.purpose : NaN));
   const wrapped = checkBytes('wrapped', rot.wrapped);
-  const proposer = checkRegistration(rot.proposer);
-  const w = new WireWriter(2 + 1 + 4 + 1 + 4 + wrapped.length + REGISTRATION_TUPLE_LENGTH)
-    .u8(Opcode.ROTATION)
-    .u8(0x01)
+  const w = WireWriter.entry(Opcode.ROTATION, 2 + 1 + 4 + 1 + 4 + wrapped.length + REGISTRATION_TUPLE_LENGTH)
     .u8(subtag)
     .u32(checkU32('dek_id', rot.dekId))
     .u8(purpose)
     .u32(wrapped.length)
     .raw(wrapped);
-  writeRegistrationTuple(w, proposer);
+  writeRegistrationTuple(w, rot.proposer);
   return w.bytes;
 }
 
 /** Decodes a whole rotation entry, opcode byte included. */
 export function decodeRotation(entry: Uint8Array): Rotation {
-  if (!(entry instanceof Uint8Array) || entry[0] !== Opcode.ROTATION) throw malformed('not a rotation entry (opcode 0x05)');
-  const r = new WireReader(entry, 1);
-  r.version();
+  const r = WireReader.entry(entry, Opcode.ROTATION, 'rotation');
   const subtag = checkSubtag(r.u8('subtag'));
   const dekId = r.u32('dek_id');
   const purpose = checkPurpose(r.u8('purpose'));

@@ -67,38 +67,45 @@ export class WireReader {
     this.#pos = start;
   }
 
+  /**
+   * A reader past the opcode and version byte of `entry`, which must start with `opcode`; `name`
+   * ("rotation") names the entry kind in the error when it does not.
+   */
+  static entry(entry: Uint8Array, opcode: number, name: string): WireReader {
+    if (!(entry instanceof Uint8Array) || entry[0] !== opcode) {
+      throw malformed(`not a ${name} entry (opcode 0x${opcode.toString(16).padStart(2, '0')})`);
+    }
+    const r = new WireReader(entry, 1);
+    r.version();
+    return r;
+  }
+
   get remaining(): number {
     return this.#bytes.length - this.#pos;
   }
 
-  #need(n: number, what: string): void {
+  /** Claims the next `n` bytes (checked to be there) and returns where they start. */
+  #take(n: number, what: string): number {
     if (this.remaining < n) throw malformed(`truncated: ${what} needs ${n} bytes, ${this.remaining} left`);
+    const at = this.#pos;
+    this.#pos += n;
+    return at;
   }
 
   u8(what: string): number {
-    this.#need(1, what);
-    return this.#view.getUint8(this.#pos++);
+    return this.#view.getUint8(this.#take(1, what));
   }
 
   u16(what: string): number {
-    this.#need(2, what);
-    const v = this.#view.getUint16(this.#pos);
-    this.#pos += 2;
-    return v;
+    return this.#view.getUint16(this.#take(2, what));
   }
 
   u32(what: string): number {
-    this.#need(4, what);
-    const v = this.#view.getUint32(this.#pos);
-    this.#pos += 4;
-    return v;
+    return this.#view.getUint32(this.#take(4, what));
   }
 
   u64(what: string): bigint {
-    this.#need(8, what);
-    const v = this.#view.getBigUint64(this.#pos);
-    this.#pos += 8;
-    return v;
+    return this.#view.getBigUint64(this.#take(8, what));
   }
 
   /**
@@ -107,10 +114,9 @@ export class WireReader {
    * state would change when the host reuses its read buffer.
    */
   bytes(n: number, what: string): Uint8Array {
-    this.#need(n, what);
+    const at = this.#take(n, what);
     const out = new Uint8Array(n);
-    out.set(this.#bytes.subarray(this.#pos, this.#pos + n));
-    this.#pos += n;
+    out.set(this.#bytes.subarray(at, at + n));
     return out;
   }
 
@@ -140,32 +146,40 @@ export class WireWriter {
     this.#view = new DataView(this.bytes.buffer);
   }
 
+  /** A writer for an entry of `size` bytes in all, its opcode and version byte already written. */
+  static entry(opcode: number, size: number): WireWriter {
+    return new WireWriter(size).u8(opcode).u8(WIRE_VERSION);
+  }
+
+  /** Claims the next `n` bytes and returns where they start (the size was computed up front). */
+  #take(n: number): number {
+    const at = this.#pos;
+    this.#pos += n;
+    return at;
+  }
+
   u8(v: number): this {
-    this.#view.setUint8(this.#pos++, v);
+    this.#view.setUint8(this.#take(1), v);
     return this;
   }
 
   u16(v: number): this {
-    this.#view.setUint16(this.#pos, v);
-    this.#pos += 2;
+    this.#view.setUint16(this.#take(2), v);
     return this;
   }
 
   u32(v: number): this {
-    this.#view.setUint32(this.#pos, v);
-    this.#pos += 4;
+    this.#view.setUint32(this.#take(4), v);
     return this;
   }
 
   u64(v: bigint): this {
-    this.#view.setBigUint64(this.#pos, v);
-    this.#pos += 8;
+    this.#view.setBigUint64(this.#take(8), v);
     return this;
   }
 
   raw(b: Uint8Array): this {
-    this.bytes.set(b, this.#pos);
-    this.#pos += b.length;
+    this.bytes.set(b, this.#take(b.length));
     return this;
   }
 }

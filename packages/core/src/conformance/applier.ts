@@ -106,11 +106,9 @@ export const applierCases: ConformanceCase[] = [
     name: 'registration › rows survive reopening and a new applier continues from them',
     needs: ['durable'],
     async run(ctx) {
-      const dir = await ctx.freshDir();
-      const first = await ctx.open(dir);
+      const first = await ctx.open();
       await withKeyedApplier(first, undefined, (a) => a.applyEntry(regEntry(1, W1, 4)));
-      await first.close();
-      const second = await ctx.open(dir);
+      const second = await ctx.reopen(first);
       await withKeyedApplier(second, undefined, async (a) => {
         await rejectsWithCode(a.applyEntry(regEntry(1, W1, 3)), ErrorCode.LOCAL_EPOCH_ROLLBACK, 'rollback after reopen');
         await rejectsWithCode(a.applyEntry(regEntry(1, W1_TWIN, 9)), ErrorCode.NODE_ID_COLLISION, 'collision after reopen');
@@ -124,8 +122,7 @@ export const applierCases: ConformanceCase[] = [
     name: 'bootstrap and rotation › state, rows and keystore round-trip through the store to a new applier (and a reopen); another KEK is refused',
     async run(ctx) {
       const kek = newKek();
-      const dir = await ctx.freshDir();
-      const first = await ctx.open(dir);
+      const first = await ctx.open();
       const held = await withKeyedApplier(first, kek, async (a) => {
         strictEqual(effectOf(await a.applyEntry(encodeBootstrap(await newBootstrap(kek)), 3n)), 'bootstrapped');
         await a.applyEntry(rotateDekEntry(3, Purpose.RAFT, await wrapNewDek(kek), W1, 2), 4n);
@@ -138,8 +135,7 @@ export const applierCases: ConformanceCase[] = [
       const err = await rejectsWithCode(Applier.open(first, { kek: newKek() }), ErrorCode.KEK_MISMATCH, 'an applier with another KEK');
       ok(!isHalt(err), 'a refused open is not a halt: no entry was applied');
       if (ctx.options.durable === false) return;
-      await first.close();
-      const second = await ctx.open(dir);
+      const second = await ctx.reopen(first);
       await withKeyedApplier(second, kek, (a) => unchanged(second, a, held, 'after reopening the store'));
     },
   },

@@ -64,16 +64,14 @@ export const atomicityCases: ConformanceCase[] = [
     needs: ['failNextWrite'],
     catches: 'visible-before-persist',
     async run(ctx) {
-      const dir = await ctx.freshDir();
-      const store = await ctx.open(dir);
+      const store = await ctx.open();
       const before = rows('kept', 3);
       await store.write(before);
       await ctx.options.failNextWrite!(store);
       await rejectsWithCode(store.write(rows('lost', 3)), ErrorCode.STORE_IO, 'the write whose persist failed');
       sameEntries(await scanAll(store), before, 'contents after the failed write (in this process)');
       if (ctx.options.durable === false) return;
-      await store.close();
-      sameEntries(await scanAll(await ctx.open(dir)), before, 'contents after the failed write (reopened)');
+      sameEntries(await scanAll(await ctx.reopen(store)), before, 'contents after the failed write (reopened)');
     },
   },
 ];

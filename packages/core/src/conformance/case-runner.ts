@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findStrace } from '@keyledger/harness';
-import { ErrorCode, hasCode, reasonCode, type RegistryStore } from '../index.js';
+import { ErrorCode, KeyledgerError, hasCode, reasonCode, type RegistryStore } from '../index.js';
 import { type CaseContext, type CaseResult, type ConformanceCase, SkipCase } from './conformance-case.js';
 import type { Capability, ConformanceOptions } from './options.js';
 
@@ -43,19 +43,28 @@ export class CaseRunner {
     if (unmet !== undefined) return { ...base, status: 'skipped', reason: unmet, durationMs: 0 };
     const started = performance.now();
     const dirs: string[] = [];
-    const stores: RegistryStore[] = [];
+    /** Every store the case opened, with its directory. */
+    const stores = new Map<RegistryStore, string>();
     const freshDir = async (): Promise<string> => {
       const dir = await mkdtemp(join(this.options.tmpDir ?? tmpdir(), 'keyledger-conformance-'));
       dirs.push(dir);
       return dir;
     };
+    const open = async (dir?: string): Promise<RegistryStore> => {
+      const at = dir ?? (await freshDir());
+      const store = await this.options.open(at);
+      stores.set(store, at);
+      return store;
+    };
     const ctx: CaseContext = {
       options: this.options,
       freshDir,
-      open: async (dir) => {
-        const store = await this.options.open(dir ?? (await freshDir()));
-        stores.push(store);
-        return store;
+      open,
+      async reopen(store) {
+        const dir = stores.get(store);
+        if (dir === undefined) throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'reopen: the store was not opened by this case');
+        await store.close();
+        return open(dir);
       },
       skip(reason) {
         throw new SkipCase(reason);
@@ -74,7 +83,7 @@ export class CaseRunner {
       }
       return { ...base, status: 'failed', reason, ...(code === undefined ? {} : { code }), durationMs };
     } finally {
-      for (const s of stores) await s.close().catch(() => undefined);
+      for (const s of stores.keys()) await s.close().catch(() => undefined);
       for (const d of dirs) await rm(d, { recursive: true, force: true }).catch(() => undefined);
     }
   }

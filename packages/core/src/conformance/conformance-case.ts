@@ -8,6 +8,8 @@ export interface CaseContext {
   freshDir(): Promise<string>;
   /** Opens a store over `dir` (a fresh one when omitted); the case's stores are closed after it. */
   open(dir?: string): Promise<RegistryStore>;
+  /** Closes `store` (one this context opened) and opens a new store over the same directory. */
+  reopen(store: RegistryStore): Promise<RegistryStore>;
   /** Ends the case as skipped with a reason. */
   skip(reason: string): never;
 }

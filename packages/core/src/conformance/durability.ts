@@ -13,14 +13,11 @@ export const durabilityCases: ConformanceCase[] = [
     needs: ['durable'],
     catches: 'forgets-on-reopen',
     async run(ctx) {
-      const dir = await ctx.freshDir();
-      const first = await ctx.open(dir);
+      const first = await ctx.open();
       const rows = Array.from({ length: 50 }, (_, i) => ({ key: te(`p|${String(i).padStart(3, '0')}`), value: bytes(i) }));
       await first.write([...rows, { key: bytes(0xff, 0x00), value: bytes(0, 0xff) }]);
       await first.write([{ key: bytes(0xff, 0x00), value: bytes(7) }]);
-      await first.close();
-      await (await ctx.open(dir)).close();
-      const third = await ctx.open(dir);
+      const third = await ctx.reopen(await ctx.reopen(first));
       sameEntries(await scanAll(third), [...rows, { key: bytes(0xff, 0x00), value: bytes(7) }], 'contents after two reopens');
     },
   },

@@ -249,6 +249,9 @@ describe('bootstrap codec', () => {
       expectCode(() => encodeBootstrap({ ...BOOT, storageWrapped: [1, 2] as never }), ErrorCode.INVALID_ARGUMENT);
       expectCode(() => encodeBootstrap({ ...BOOT, raftWrapped: 'ab' as never }), ErrorCode.INVALID_ARGUMENT);
       expectCode(() => encodeBootstrap({ ...BOOT, registrations: undefined as never }), ErrorCode.INVALID_ARGUMENT);
+      for (const row of [null, undefined, 7]) {
+        expectCode(() => encodeBootstrap({ ...BOOT, registrations: [BOOT.registrations[0]!, row as never] }), ErrorCode.INVALID_ARGUMENT);
+      }
     });
   });
 

@@ -203,6 +203,10 @@ describe('rotation codec', () => {
       expectCode(() => encodeRotation({ ...ROT, dekId: v }), ErrorCode.INVALID_ARGUMENT);
     });
 
+    it.each([null, undefined, 'w1'])('rejects proposer %s with ERR_INVALID_ARGUMENT', (proposer) => {
+      expectCode(() => encodeRotation({ ...ROT, proposer: proposer as never }), ErrorCode.INVALID_ARGUMENT);
+    });
+
     it('rejects out-of-range proposer fields', () => {
       const p = ROT.proposer;
       for (const proposer of [

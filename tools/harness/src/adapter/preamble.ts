@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
-import type { Row } from './codes.js';
+import { afterAll, expect } from 'vitest';
+import type { AdapterStore, Row } from './codes.js';
 
 /**
  * A maker of fresh temporary directories named `keyledger-<prefix>-…`, all removed after the
@@ -48,3 +48,21 @@ export async function collect(it: AsyncIterable<Row>): Promise<[number[], number
 }
 
 export const bytes = (...b: number[]): Uint8Array => new Uint8Array(b);
+
+/**
+ * Writes two rows (a key the user's data also has, and the top key with an empty value) through a
+ * store opened on a handle that already holds the user's data, and expects a scan of the whole
+ * store to return exactly those two: the adapter keeps its rows apart from the user's.
+ */
+export async function expectOnlyOwnRows(
+  store: Pick<AdapterStore, 'write'> & { scan(prefix: Uint8Array): AsyncIterable<Row> },
+): Promise<void> {
+  await store.write([
+    { key: bytes(0x01), value: bytes(0xaa, 0x00) },
+    { key: bytes(0xff), value: bytes() },
+  ]);
+  expect(await collect(store.scan(bytes()))).toEqual([
+    [[0x01], [0xaa, 0x00]],
+    [[0xff], []],
+  ]);
+}

@@ -43,11 +43,24 @@ export class AdapterErrors {
     return this.#error(ErrorCode.UNSUPPORTED_STORE, `${what}; it was not made by keyledger: ${remedy}`, cause);
   }
 
-  /** `ERR_STORE_NOT_FOUND`: `open(path, { create: false })` found no keyledger store at `path`. */
-  notFound(path: string, what: string): KeyledgerError {
+  /**
+   * `ERR_UNSUPPORTED_STORE` for an `open` path that can never hold a store, whatever `create`
+   * says: `found` is what is there ("a FIFO, not a directory"), also kept as the error's `found`.
+   */
+  wrongLocation(path: string, found: string, cause?: unknown): KeyledgerError {
+    return this.#error(ErrorCode.UNSUPPORTED_STORE, `${JSON.stringify(path)} is ${found}; ${this.passInstead}`, cause, found);
+  }
+
+  /**
+   * `ERR_STORE_NOT_FOUND`: `open(path, { create: false })` found no keyledger store at `path`;
+   * `found` is what it found instead ("an empty directory"), also kept as the error's `found`.
+   */
+  notFound(path: string, found: string): KeyledgerError {
     return this.#error(
       ErrorCode.STORE_NOT_FOUND,
-      `no keyledger store at ${JSON.stringify(path)} (${what}); nothing was created or changed there: open it with create: true to make one`,
+      `no keyledger store at ${JSON.stringify(path)} (${found}); nothing was created or changed there: open it with create: true to make one`,
+      undefined,
+      found,
     );
   }
 
@@ -95,7 +108,10 @@ export class AdapterErrors {
     return handle as H;
   }
 
-  #error(code: KeyledgerErrorCode, what: string, cause?: unknown): KeyledgerError {
-    return new KeyledgerError(code, `${this.adapter}: ${what}`, cause === undefined ? {} : { cause });
+  #error(code: KeyledgerErrorCode, what: string, cause?: unknown, found?: string): KeyledgerError {
+    return new KeyledgerError(code, `${this.adapter}: ${what}`, {
+      ...(cause === undefined ? {} : { cause }),
+      ...(found === undefined ? {} : { found }),
+    });
   }
 }

@@ -68,7 +68,7 @@ export function prepareStoreLocation(
   try {
     st = statSync(path);
   } catch (err) {
-    if (codeOf(err) === 'ENOTDIR') throw errors.unsupported(`a parent of ${JSON.stringify(path)} is not a directory`, err);
+    if (codeOf(err) === 'ENOTDIR') throw errors.wrongLocation(path, 'under a parent that is not a directory', err);
     if (codeOf(err) !== 'ENOENT') throw errors.io(`cannot reach ${JSON.stringify(path)}`, err);
     if (!create) throw errors.notFound(path, 'nothing there');
     return createLocation(errors, path, rules);
@@ -92,7 +92,7 @@ function createLocation(errors: AdapterErrors, path: string, rules: StoreLocatio
 }
 
 function inspectDirectory(errors: AdapterErrors, path: string, st: Stats, create: boolean, rules: StoreLocationRules): StoreLocationState {
-  if (!st.isDirectory()) throw errors.unsupported(`${JSON.stringify(path)} is ${describeFileKind(st)}, not a directory`);
+  if (!st.isDirectory()) throw errors.wrongLocation(path, `${describeFileKind(st)}, not a directory`);
   let entries: string[];
   try {
     entries = readdirSync(path);
@@ -108,15 +108,13 @@ function inspectDirectory(errors: AdapterErrors, path: string, st: Stats, create
   if (marker !== undefined && !isRegularFile(join(path, marker))) {
     // A backend creating its files among someone else's could also delete theirs (LevelDB removes
     // files whose names look like its own obsolete logs and tables).
-    throw errors.unsupported(
-      `the directory ${JSON.stringify(path)} holds other files and no ${marker}, so it is not a database of this kind`,
-    );
+    throw errors.wrongLocation(path, `a directory of other files without ${marker}, so not a database of this kind`);
   }
   return 'existing';
 }
 
 function inspectFile(errors: AdapterErrors, path: string, st: Stats, create: boolean): StoreLocationState {
-  if (!st.isFile()) throw errors.unsupported(`${JSON.stringify(path)} is ${describeFileKind(st)}, not a regular file`);
+  if (!st.isFile()) throw errors.wrongLocation(path, `${describeFileKind(st)}, not a regular file`);
   if (st.size > 0) return 'existing';
   if (!create) throw errors.notFound(path, 'an empty file');
   tighten(errors, path, PRIVATE_FILE_MODE);
