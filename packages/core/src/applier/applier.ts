@@ -2,6 +2,7 @@ import { APPLIED_KEY, decodeAppliedIndex } from '../codec/applied-index.js';
 import { Keystore } from '../crypto/keystore.js';
 import { ErrorCode, KeyledgerError, halt, hasCode, isKeyledgerError } from '../errors.js';
 import { STATE_KEY, decodeState, emptyState, encodeState, type EncryptionState } from '../state/encryption-state.js';
+import { type MaybeAsync, isThenable } from '../maybe-async.js';
 import { writeHandedOver } from '../store/base-registry-store.js';
 import type { RegistryStore } from '../store/registry-store.js';
 import type { ApplierOptions, IndexedEntry } from './applier-options.js';
@@ -210,25 +211,49 @@ export class Applier {
   /**
    * Applies the coalesced calls as one group and settles them: the calls before the first stop
    * resolve, the stopped one rejects, and the calls after it go back to the queue, to be applied
-   * next exactly as if they had been made one by one.
+   * next exactly as if they had been made one by one. Returns at once over a synchronous backend.
    */
-  async #commit(calls: PendingCall[]): Promise<PendingCall[]> {
+  #commit(calls: PendingCall[]): MaybeAsync<PendingCall[]> {
     const items = calls.length === 1 ? calls[0]!.items : calls.flatMap((c) => c.items);
     const base = { store: this.#store, state: this.#state, keystore: this.#keystore, options: this.#options, applied: this.#applied };
-    let outcome: GroupOutcome | undefined;
+    let applying: MaybeAsync<GroupOutcome>;
     try {
-      outcome = await applyGroup(base, items);
-      const puts = groupPuts(outcome, base.applied);
-      // Every put's bytes are the group's own (its buffers, fresh records) and dropped after the write.
-      if (puts.length > 0) await writeHandedOver(this.#store, puts);
+      applying = applyGroup(base, items);
     } catch (err) {
-      // Nothing in the group reached the store: the first call is where the host resumes, and
-      // the others are retried as they would have been after it.
-      outcome?.txn.keyAdds.close();
-      const first = calls[0]!;
-      first.reject(this.#halted(err, first.items[0]?.index, first.grouped ? 0 : undefined));
-      return calls.slice(1);
+      return this.#unwritten(calls, undefined, err);
     }
+    const write = (outcome: GroupOutcome): MaybeAsync<PendingCall[]> => {
+      let writing: MaybeAsync<void>;
+      try {
+        const puts = groupPuts(outcome, base.applied);
+        // Every put's bytes are the group's own (its buffers, fresh records) and dropped after the write.
+        writing = puts.length > 0 ? writeHandedOver(this.#store, puts) : undefined;
+      } catch (err) {
+        return this.#unwritten(calls, outcome, err);
+      }
+      if (!isThenable(writing)) return this.#written(calls, outcome);
+      return writing.then(
+        () => this.#written(calls, outcome),
+        (err: unknown) => this.#unwritten(calls, outcome, err),
+      );
+    };
+    if (!isThenable(applying)) return write(applying);
+    return applying.then(write, (err: unknown) => this.#unwritten(calls, undefined, err));
+  }
+
+  /**
+   * Nothing in the group reached the store: the first call is where the host resumes, and the
+   * others are retried as they would have been after it.
+   */
+  #unwritten(calls: PendingCall[], outcome: GroupOutcome | undefined, err: unknown): PendingCall[] {
+    outcome?.txn.keyAdds.close();
+    const first = calls[0]!;
+    first.reject(this.#halted(err, first.items[0]?.index, first.grouped ? 0 : undefined));
+    return calls.slice(1);
+  }
+
+  /** The group's write is durable: its keys, state and applied index become the applier's. */
+  #written(calls: PendingCall[], outcome: GroupOutcome): PendingCall[] {
     for (const id of outcome.txn.keyAdds.ids()) this.#keystore.add(id, outcome.txn.keyAdds.get(id)!);
     outcome.txn.keyAdds.close();
     this.#state = outcome.txn.state;

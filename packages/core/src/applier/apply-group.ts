@@ -10,6 +10,7 @@ import { applyRegistration } from './apply-registration.js';
 import type { ApplyResult } from './apply-result.js';
 import { applyRotation } from './apply-rotation.js';
 import { EntryTxn, GroupTxn, rowSlab } from './apply-txn.js';
+import { type MaybeAsync, andThen } from '../maybe-async.js';
 
 /** An entry of a group, its arguments already checked. */
 export interface GroupItem {
@@ -83,39 +84,71 @@ function plan(items: readonly GroupItem[], applied: bigint): { planned: Planned[
   return { planned, registrations };
 }
 
+/** A group being applied: what its entries read and stage against, and how far it got. */
+interface GroupRun {
+  base: GroupBase;
+  txn: GroupTxn;
+  items: readonly GroupItem[];
+  planned: Planned[];
+  results: ApplyResult[];
+  applied: bigint;
+}
+
 /**
  * Applies a group in order against one transaction: the rows every entry needs are prefetched,
  * then each entry decides on what the entries before it staged. Stops at the first entry that
- * fails; nothing is written here (see {@link groupPuts}).
+ * fails; nothing is written here (see {@link groupPuts}). Synchronous over a synchronous backend
+ * for a group of registrations; a promise once something must be awaited (an asynchronous read, a
+ * bootstrap or rotation). A failed prefetch throws or rejects.
  */
-export async function applyGroup(base: GroupBase, items: readonly GroupItem[]): Promise<GroupOutcome> {
+export function applyGroup(base: GroupBase, items: readonly GroupItem[]): MaybeAsync<GroupOutcome> {
   const { planned, registrations } = plan(items, base.applied);
   const txn = new GroupTxn(base.state, registrations.length);
-  await txn.prefetch(base.store, registrations);
-  const results: ApplyResult[] = new Array(items.length);
-  let applied = base.applied;
-  for (let i = 0; i < items.length; i++) {
+  const run: GroupRun = { base, txn, items, planned, results: new Array(items.length), applied: base.applied };
+  return andThen(txn.prefetch(base.store, registrations), () => applyFrom(run, 0));
+}
+
+/** The group's entries from `from` on: synchronously up to a bootstrap or rotation, which continues once it has applied. */
+function applyFrom(run: GroupRun, from: number): MaybeAsync<GroupOutcome> {
+  const { items, planned, results } = run;
+  for (let i = from; i < items.length; i++) {
     const item = items[i]!;
-    if (isReapplied(item, applied)) {
+    if (isReapplied(item, run.applied)) {
       results[i] = { kind: 'already-applied', index: item.index! };
       continue;
     }
     const p = planned[i];
-    try {
-      // A well-formed registration is applied synchronously (no promise per registration): it
-      // touches one row and stages at most one put, as its last step, so it needs no per-entry
-      // staging to change nothing when it halts.
-      if (p === undefined) {
-        const r = applyRegistration(txn, item.entry);
-        results[i] = { kind: 'registration', effect: r.effect, registrations: [r] };
-      } else results[i] = await applyKeyEntry(base, txn, item, p);
-    } catch (stop) {
-      results.length = i;
-      return { txn, results, stopAt: i, stop, applied };
+    if (p !== undefined) {
+      return applyKeyEntry(run.base, run.txn, item, p).then(
+        (result) => {
+          results[i] = result;
+          advance(run, item);
+          return applyFrom(run, i + 1);
+        },
+        (stop: unknown) => stopped(run, i, stop),
+      );
     }
-    if (item.index !== undefined && item.index > applied) applied = item.index;
+    // A well-formed registration is applied synchronously (no promise per registration): it
+    // touches one row and stages at most one put, as its last step, so it needs no per-entry
+    // staging to change nothing when it halts.
+    try {
+      const r = applyRegistration(run.txn, item.entry);
+      results[i] = { kind: 'registration', effect: r.effect, registrations: [r] };
+    } catch (stop) {
+      return stopped(run, i, stop);
+    }
+    advance(run, item);
   }
-  return { txn, results, stopAt: items.length, applied };
+  return { txn: run.txn, results, stopAt: items.length, applied: run.applied };
+}
+
+function advance(run: GroupRun, item: GroupItem): void {
+  if (item.index !== undefined && item.index > run.applied) run.applied = item.index;
+}
+
+function stopped(run: GroupRun, at: number, stop: unknown): GroupOutcome {
+  run.results.length = at;
+  return { txn: run.txn, results: run.results, stopAt: at, stop, applied: run.applied };
 }
 
 async function applyKeyEntry(base: GroupBase, group: GroupTxn, item: GroupItem, p: Planned): Promise<ApplyResult> {

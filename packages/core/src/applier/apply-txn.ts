@@ -5,6 +5,7 @@ import { REGISTRY_ROW_LENGTH } from '../codec/registry-row.js';
 import { Keystore } from '../crypto/keystore.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 import type { EncryptionState } from '../state/encryption-state.js';
+import { type MaybeAsync, andThen } from '../maybe-async.js';
 import { getManyHandedOver } from '../store/base-registry-store.js';
 import type { RegistryStore, StoreEntry } from '../store/registry-store.js';
 
@@ -76,10 +77,11 @@ export class GroupTxn implements RowTxn {
   }
 
   /**
-   * Loads the rows of the registrations (16 entry bytes each) the group will apply. A slot named
-   * twice is read once. A failure leaves the group unusable: the applier then writes nothing.
+   * Loads the rows of the registrations (16 entry bytes each) the group will apply: at once over a
+   * synchronous backend, else the returned promise settles once they are in. A slot named twice is
+   * read once. A failure (thrown or rejected) leaves the group unusable: the applier then writes nothing.
    */
-  async prefetch(store: RegistryStore, registrations: readonly Uint8Array[]): Promise<void> {
+  prefetch(store: RegistryStore, registrations: readonly Uint8Array[]): MaybeAsync<void> {
     const missing: Uint8Array[] = [];
     const missingSlots: number[] = [];
     for (let i = 0; i < registrations.length; i++) {
@@ -94,8 +96,9 @@ export class GroupTxn implements RowTxn {
     }
     if (missing.length === 0) return;
     // The keys are views of this group's key buffer, which nothing writes again.
-    const values = await getManyHandedOver(store, missing);
-    for (let i = 0; i < missingSlots.length; i++) this.#known.set(missingSlots[i]!, values[i]);
+    return andThen(getManyHandedOver(store, missing), (values) => {
+      for (let i = 0; i < missingSlots.length; i++) this.#known.set(missingSlots[i]!, values[i]);
+    });
   }
 
   readRow(slot: number): Uint8Array | undefined {

@@ -1,3 +1,4 @@
+import { type MaybeAsync, isThenable } from '../maybe-async.js';
 import type { GroupItem } from './apply-group.js';
 import type { ApplyResult } from './apply-result.js';
 
@@ -28,11 +29,11 @@ const CALLER_MICROTASK_TURNS = 8;
  * (those after a stop), which go back to the front of the queue in order.
  */
 export class PendingCalls {
-  readonly #commit: (calls: PendingCall[]) => Promise<PendingCall[]>;
+  readonly #commit: (calls: PendingCall[]) => MaybeAsync<PendingCall[]>;
   readonly #queue: PendingCall[] = [];
   #draining: Promise<void> | undefined;
 
-  constructor(commit: (calls: PendingCall[]) => Promise<PendingCall[]>) {
+  constructor(commit: (calls: PendingCall[]) => MaybeAsync<PendingCall[]>) {
     this.#commit = commit;
   }
 
@@ -81,7 +82,10 @@ export class PendingCalls {
         const group = this.#take();
         let rest: PendingCall[];
         try {
-          rest = await this.#commit(group);
+          const committed = this.#commit(group);
+          // Awaited only when the commit is asynchronous: over a synchronous backend, a turn here
+          // would delay every sequential caller by one more turn of the microtask queue.
+          rest = isThenable(committed) ? await committed : committed;
         } catch (err) {
           // commit settles its calls itself; should it fail anyway, no call may hang.
           for (const call of group) call.reject(err);

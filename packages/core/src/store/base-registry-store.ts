@@ -1,4 +1,5 @@
 import { ErrorCode, KeyledgerError, storeIo } from '../errors.js';
+import { type MaybeAsync, isThenable } from '../maybe-async.js';
 import type { RegistryStore, StoreEntry } from './registry-store.js';
 import { ScanOrder, checkArray, checkBytes, checkKey, checkManyValues, checkPut, checkReadValue } from './store-checks.js';
 
@@ -33,10 +34,6 @@ function copyAll<T extends Uint8Array | undefined>(parts: readonly T[]): T[] {
   return out;
 }
 
-function isThenable<T>(v: T | PromiseLike<T>): v is PromiseLike<T> {
-  return typeof (v as { then?: unknown } | undefined)?.then === 'function';
-}
-
 function noValue(): void {}
 
 /**
@@ -49,43 +46,46 @@ const HANDED_OVER = Symbol('keyledger.handedOver');
 /**
  * `store.write(puts)`, without the copy when the store is one of ours and does not override
  * `write` (a subclass that does is called as usual): `puts` and their bytes must be the caller's
- * alone, and never changed again.
+ * alone, and never changed again. Over a synchronous backend it writes before it returns (and
+ * throws what the promise would reject with); otherwise it returns the write's promise.
  */
-export function writeHandedOver(store: RegistryStore, puts: readonly StoreEntry[]): Promise<void> {
+export function writeHandedOver(store: RegistryStore, puts: readonly StoreEntry[]): MaybeAsync<void> {
   return store instanceof BaseRegistryStore && store.write === BaseRegistryStore.prototype.write
     ? store[HANDED_OVER].write(puts)
     : store.write(puts);
 }
 
-/** `store.getMany(keys)` (or one `get` per key), without copying `keys` in; the same conditions as `writeHandedOver`. */
-export function getManyHandedOver(store: RegistryStore, keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+/** `store.getMany(keys)` (or one `get` per key), without copying `keys` in; the same conditions and timing as `writeHandedOver`. */
+export function getManyHandedOver(store: RegistryStore, keys: readonly Uint8Array[]): MaybeAsync<(Uint8Array | undefined)[]> {
   if (store instanceof BaseRegistryStore && store.getMany === BaseRegistryStore.prototype.getMany) return store[HANDED_OVER].getMany(keys);
   return store.getMany ? store.getMany(keys) : Promise.all(keys.map((k) => store.get(k)));
 }
 
 /**
- * Runs a backend call and settles as `async` code would (a failure becomes a rejection with
- * ERR_STORE_IO carrying the backend's error), but when the backend answers synchronously (lmdb,
- * better-sqlite3) the result is ready without another turn of the microtask queue.
+ * Runs a backend call: a failure is ERR_STORE_IO carrying the backend's error, thrown at once when
+ * the backend answers synchronously (lmdb, better-sqlite3), a rejection when it answers with a
+ * promise. A value that breaks the contract (thrown by `done`) stays ERR_STORE_CONTRACT.
  */
-function settle<T, R>(operation: string, call: () => T | PromiseLike<T>, done: (v: T) => R): Promise<R> {
+function settleNow<T, R>(operation: string, call: () => T | PromiseLike<T>, done: (v: T) => R): MaybeAsync<R> {
   let v: T | PromiseLike<T>;
   try {
     v = call();
   } catch (err) {
-    return Promise.reject(storeIo(operation, err));
+    throw storeIo(operation, err);
   }
-  if (!isThenable(v)) {
-    try {
-      return Promise.resolve(done(v));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-  // A backend failure is ERR_STORE_IO; a value that breaks the contract (thrown by `done`) stays ERR_STORE_CONTRACT.
+  if (!isThenable(v)) return done(v);
   return Promise.resolve(v).then(done, (err: unknown) => {
     throw storeIo(operation, err);
   });
+}
+
+/** The public methods' form of a maybe-synchronous operation: always a promise, never a throw. */
+function promised<R>(operation: () => MaybeAsync<R>): Promise<R> {
+  try {
+    return Promise.resolve(operation());
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
 
 /**
@@ -136,20 +136,18 @@ export abstract class BaseRegistryStore implements RegistryStore {
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    try {
+    return promised(() => {
       this.assertOpen('get');
       checkKey(key);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return settle(
-      'get',
-      () => this._get(copyBytes(key)),
-      (v) => {
-        checkReadValue(this.kind, 'get', v);
-        return v === undefined ? undefined : copyBytes(v);
-      },
-    );
+      return settleNow(
+        'get',
+        () => this._get(copyBytes(key)),
+        (v) => {
+          checkReadValue(this.kind, 'get', v);
+          return v === undefined ? undefined : copyBytes(v);
+        },
+      );
+    });
   }
 
   /** The store's reads and writes without copies in: see `writeHandedOver`. */
@@ -159,21 +157,17 @@ export abstract class BaseRegistryStore implements RegistryStore {
   };
 
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
-    return this.#getMany(keys, true);
+    return promised(() => this.#getMany(keys, true));
   }
 
-  #getMany(keys: readonly Uint8Array[], copyIn: boolean): Promise<(Uint8Array | undefined)[]> {
-    let own: readonly Uint8Array[];
-    try {
-      this.assertOpen('getMany');
-      checkArray('getMany', keys);
-      keys.forEach(checkKey);
-      own = copyIn ? copyAll(keys) : keys;
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    if (own.length === 0) return Promise.resolve([]);
-    return settle(
+  /** Checks, then reads: throws a bad argument, and a synchronous backend's failure, at once. */
+  #getMany(keys: readonly Uint8Array[], copyIn: boolean): MaybeAsync<(Uint8Array | undefined)[]> {
+    this.assertOpen('getMany');
+    checkArray('getMany', keys);
+    keys.forEach(checkKey);
+    const own = copyIn ? copyAll(keys) : keys;
+    if (own.length === 0) return [];
+    return settleNow(
       'getMany',
       () => this._getMany(own),
       (values) => {
@@ -184,39 +178,34 @@ export abstract class BaseRegistryStore implements RegistryStore {
   }
 
   write(puts: readonly StoreEntry[]): Promise<void> {
-    return this.#write(puts, true);
+    return promised(() => this.#write(puts, true));
   }
 
-  #write(puts: readonly StoreEntry[], copyIn: boolean): Promise<void> {
-    let own: readonly StoreEntry[];
-    try {
-      this.assertOpen('write');
-      checkArray('write', puts);
-      let total = 0;
-      for (let i = 0; i < puts.length; i++) {
-        const p: unknown = puts[i];
-        checkPut(p);
-        total += p.key.length + p.value.length;
-      }
-      if (!copyIn) return settle('write', () => this._write(puts), noValue);
-      // The same one-buffer copy as copyAll, without its intermediate arrays (a group writes thousands of puts).
-      const slab = new Uint8Array(total);
-      const copies = new Array<StoreEntry>(puts.length);
-      own = copies;
-      let at = 0;
-      for (let i = 0; i < puts.length; i++) {
-        const { key, value } = puts[i]!;
-        const valueAt = at + key.length;
-        const end = valueAt + value.length;
-        slab.set(key, at);
-        slab.set(value, valueAt);
-        copies[i] = { key: slab.subarray(at, valueAt), value: slab.subarray(valueAt, end) };
-        at = end;
-      }
-    } catch (err) {
-      return Promise.reject(err);
+  /** Checks, then writes: throws a bad argument, and a synchronous backend's failure, at once. */
+  #write(puts: readonly StoreEntry[], copyIn: boolean): MaybeAsync<void> {
+    this.assertOpen('write');
+    checkArray('write', puts);
+    let total = 0;
+    for (let i = 0; i < puts.length; i++) {
+      const p: unknown = puts[i];
+      checkPut(p);
+      total += p.key.length + p.value.length;
     }
-    return settle('write', () => this._write(own), noValue);
+    if (!copyIn) return settleNow('write', () => this._write(puts), noValue);
+    // The same one-buffer copy as copyAll, without its intermediate arrays (a group writes thousands of puts).
+    const slab = new Uint8Array(total);
+    const own = new Array<StoreEntry>(puts.length);
+    let at = 0;
+    for (let i = 0; i < puts.length; i++) {
+      const { key, value } = puts[i]!;
+      const valueAt = at + key.length;
+      const end = valueAt + value.length;
+      slab.set(key, at);
+      slab.set(value, valueAt);
+      own[i] = { key: slab.subarray(at, valueAt), value: slab.subarray(valueAt, end) };
+      at = end;
+    }
+    return settleNow('write', () => this._write(own), noValue);
   }
 
   async *scan(prefix: Uint8Array): AsyncIterable<StoreEntry> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
 import { W1, W2, regEntry } from '../support/applier.js';
-import { Applier, ErrorCode, MemoryRegistryStore, hasCode, isHalt, type ApplyResult } from '../../src/index.js';
+import { Applier, ErrorCode, MemoryRegistryStore, hasCode, isHalt, type ApplyResult, type StoreEntry } from '../../src/index.js';
 
 // Automatic group commit (issue 16.1): calls made while a write is in flight share the next write.
 // reliability/test/group-commit.test.ts checks, property-based on memory and real adapters, that
@@ -21,6 +21,22 @@ describe('automatic group commit', () => {
     // The first call goes alone; the 63 queued behind it form the next group.
     expect(store.calls.write - writes).toBe(2);
     expect(a.appliedIndex).toBe(64n);
+    await a.close();
+  });
+
+  it('over a synchronous backend an idle applier writes before applyEntry returns, with no await between call and write', async () => {
+    let writes = 0;
+    const store = new (class extends MemoryRegistryStore {
+      protected override _write(puts: readonly StoreEntry[]): void {
+        writes++;
+        super._write(puts);
+      }
+    })();
+    const a = await Applier.open(store);
+    const pending = a.applyEntry(regEntry(1, W1, 1), 1n);
+    expect(writes).toBe(1);
+    await expect(pending).resolves.toMatchObject({ kind: 'registration', effect: 'inserted' });
+    expect(a.appliedIndex).toBe(1n);
     await a.close();
   });
 

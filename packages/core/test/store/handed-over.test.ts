@@ -29,6 +29,16 @@ class RecordingStore extends BaseRegistryStore {
 
 const k = (s: string) => new TextEncoder().encode(s);
 
+/** What `f` throws (undefined when it returns). */
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
 describe('handed-over store calls (the applier’s own buffers)', () => {
   it('write › the public call copies; the handed-over one passes the caller’s entries through, with the same effect', async () => {
     const store = new RecordingStore();
@@ -50,15 +60,34 @@ describe('handed-over store calls (the applier’s own buffers)', () => {
     expect(values).toEqual([k('1'), undefined]);
   });
 
-  it('keeps every check: a closed store and a bad put are refused', async () => {
+  it('keeps every check: a closed store and a bad put are refused, at once (the applier is inside its try)', async () => {
     const store = new RecordingStore();
-    await expect(writeHandedOver(store, [{ key: 'x', value: k('1') } as unknown as StoreEntry])).rejects.toMatchObject({
+    expect(thrown(() => writeHandedOver(store, [{ key: 'x', value: k('1') } as unknown as StoreEntry]))).toMatchObject({
       code: ErrorCode.INVALID_ARGUMENT,
     });
     await store.close();
-    await expect(writeHandedOver(store, [{ key: k('a'), value: k('1') }])).rejects.toMatchObject({ code: ErrorCode.STORE_CLOSED });
-    await expect(getManyHandedOver(store, [k('a')])).rejects.toMatchObject({ code: ErrorCode.STORE_CLOSED });
+    expect(thrown(() => writeHandedOver(store, [{ key: k('a'), value: k('1') }]))).toMatchObject({ code: ErrorCode.STORE_CLOSED });
+    expect(thrown(() => getManyHandedOver(store, [k('a')]))).toMatchObject({ code: ErrorCode.STORE_CLOSED });
     expect(store.written).toEqual([]);
+  });
+
+  it('answer at once over a synchronous backend (no turn of the microtask queue), with a promise over an asynchronous one', async () => {
+    const sync = new MemoryRegistryStore();
+    expect(writeHandedOver(sync, [{ key: k('a'), value: k('1') }])).toBeUndefined();
+    expect(getManyHandedOver(sync, [k('a'), k('b')])).toEqual([k('1'), undefined]);
+    const failing = new (class extends MemoryRegistryStore {
+      protected override _write(): void {
+        throw new Error('disk full');
+      }
+    })();
+    expect(thrown(() => writeHandedOver(failing, [{ key: k('a'), value: k('1') }]))).toMatchObject({ code: ErrorCode.STORE_IO });
+    const async = new RecordingStore();
+    const writing = writeHandedOver(async, [{ key: k('a'), value: k('1') }]);
+    expect(writing).toBeInstanceOf(Promise);
+    await writing;
+    const reading = getManyHandedOver(async, [k('a')]);
+    expect(reading).toBeInstanceOf(Promise);
+    expect(await reading).toEqual([k('1')]);
   });
 
   it('a subclass that overrides write or getMany gets its own method called', async () => {
