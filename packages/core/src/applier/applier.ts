@@ -246,7 +246,7 @@ export class Applier {
    * others are retried as they would have been after it.
    */
   #unwritten(calls: PendingCall[], outcome: GroupOutcome | undefined, err: unknown): PendingCall[] {
-    outcome?.txn.keyAdds.close();
+    outcome?.txn.takeKeyAdds()?.close();
     const first = calls[0]!;
     first.reject(this.#halted(err, first.items[0]?.index, first.grouped ? 0 : undefined));
     return calls.slice(1);
@@ -254,8 +254,11 @@ export class Applier {
 
   /** The group's write is durable: its keys, state and applied index become the applier's. */
   #written(calls: PendingCall[], outcome: GroupOutcome): PendingCall[] {
-    for (const id of outcome.txn.keyAdds.ids()) this.#keystore.add(id, outcome.txn.keyAdds.get(id)!);
-    outcome.txn.keyAdds.close();
+    const adds = outcome.txn.takeKeyAdds();
+    if (adds !== undefined) {
+      for (const id of adds.ids()) this.#keystore.add(id, adds.get(id)!);
+      adds.close();
+    }
     this.#state = outcome.txn.state;
     this.#applied = outcome.applied;
     return this.#settle(calls, outcome);

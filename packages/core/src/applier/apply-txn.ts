@@ -47,6 +47,9 @@ export class Slab {
   }
 }
 
+/** Up to this many distinct slots a group finds a slot by a linear search; past it, through a map. */
+const LINEAR_SLOTS = 8;
+
 /** The slabs of every group: registry keys, and rows with the applied-index record. */
 const keySlab = new Slab();
 export const rowSlab = new Slab();
@@ -58,14 +61,18 @@ export const rowSlab = new Slab();
  * entries see the effects of earlier ones without a write in between.
  */
 export class GroupTxn implements RowTxn {
-  /** Rows the group knows: prefetched (undefined = absent) or put by the group. */
-  readonly #known = new Map<number, Uint8Array | undefined>();
-  /** The registry key of every prefetched slot. */
-  readonly #keys = new Map<number, Uint8Array>();
-  /** Slots the group puts, in first-put order. */
-  readonly #puts = new Set<number>();
-  /** DEKs the group will add to the applier's keystore once its write is durable. */
-  readonly keyAdds = new Keystore();
+  // Per slot the group knows, at one position in each array: the slot, its registry key, and its
+  // row (prefetched, undefined = absent, or put by the group). Arrays and a linear search while the
+  // group knows few slots, a map from slot to position after that: a lone registration's group,
+  // the commonest, then allocates no map and no set (docs/design.md, 'Group commit').
+  readonly #slots: number[] = [];
+  readonly #keys: Uint8Array[] = [];
+  readonly #rows: (Uint8Array | undefined)[] = [];
+  /** Positions the group puts, in first-put order, and a mark per position. */
+  readonly #puts: number[] = [];
+  readonly #isPut: boolean[] = [];
+  #index: Map<number, number> | undefined;
+  #keyAdds: Keystore | undefined;
   state: EncryptionState;
   stateDirty = false;
 
@@ -76,36 +83,55 @@ export class GroupTxn implements RowTxn {
     rowSlab.reserve(REGISTRY_ROW_LENGTH * registrations + APPLIED_INDEX_LENGTH);
   }
 
+  /** DEKs the group will add to the applier's keystore once its write is durable (made on first use). */
+  get keyAdds(): Keystore {
+    this.#keyAdds ??= new Keystore();
+    return this.#keyAdds;
+  }
+
+  /** The staged DEKs, if any, handed to the caller, who adds or zero-fills them. */
+  takeKeyAdds(): Keystore | undefined {
+    const adds = this.#keyAdds;
+    this.#keyAdds = undefined;
+    return adds;
+  }
+
+  /** The position of `slot`, -1 when the group does not know it. */
+  #find(slot: number): number {
+    return this.#index === undefined ? this.#slots.indexOf(slot) : (this.#index.get(slot) ?? -1);
+  }
+
+  #add(slot: number, key: Uint8Array): void {
+    const at = this.#slots.length;
+    this.#slots.push(slot);
+    this.#keys.push(key);
+    this.#rows.push(undefined);
+    this.#isPut.push(false);
+    if (this.#index !== undefined) this.#index.set(slot, at);
+    else if (at === LINEAR_SLOTS) this.#index = new Map(this.#slots.map((s, i) => [s, i]));
+  }
+
   /**
-   * Loads the rows of the registrations (16 entry bytes each) the group will apply: at once over a
-   * synchronous backend, else the returned promise settles once they are in. A slot named twice is
-   * read once. A failure (thrown or rejected) leaves the group unusable: the applier then writes nothing.
+   * Loads the rows of the registrations (16 entry bytes each) the group will apply, once per
+   * group: at once over a synchronous backend, else the returned promise settles once they are in.
+   * A slot named twice is read once. A failure (thrown or rejected) leaves the group unusable: the
+   * applier then writes nothing.
    */
   prefetch(store: RegistryStore, registrations: readonly Uint8Array[]): MaybeAsync<void> {
-    const missing: Uint8Array[] = [];
-    const missingSlots: number[] = [];
     for (let i = 0; i < registrations.length; i++) {
       const reg = registrations[i]!;
       const slot = registrationSlot(reg);
-      if (this.#known.has(slot)) continue;
-      this.#known.set(slot, undefined);
-      const key = registrationKey(reg, keySlab.take(REGISTRY_KEY_LENGTH));
-      this.#keys.set(slot, key);
-      missing.push(key);
-      missingSlots.push(slot);
+      if (this.#find(slot) < 0) this.#add(slot, registrationKey(reg, keySlab.take(REGISTRY_KEY_LENGTH)));
     }
-    if (missing.length === 0) return;
-    // The keys are views of this group's key buffer, which nothing writes again.
-    return andThen(getManyHandedOver(store, missing), (values) => {
-      for (let i = 0; i < missingSlots.length; i++) this.#known.set(missingSlots[i]!, values[i]);
+    if (this.#keys.length === 0) return;
+    // The keys are views of this group's key buffer, and the array is not changed again.
+    return andThen(getManyHandedOver(store, this.#keys), (values) => {
+      for (let i = 0; i < values.length; i++) this.#rows[i] = values[i];
     });
   }
 
   readRow(slot: number): Uint8Array | undefined {
-    // An unfetched row read as absent would re-open a slot: the plan fetches every row a group
-    // reads, so reaching this is a bug, and it halts.
-    if (!this.#known.has(slot)) throw new KeyledgerError(ErrorCode.INTERNAL, `registry slot ${slot} was read without being prefetched`);
-    return this.#known.get(slot);
+    return this.#rows[this.#known(slot)];
   }
 
   putRow(slot: number, row: Uint8Array): void {
@@ -119,10 +145,23 @@ export class GroupTxn implements RowTxn {
     return own;
   }
 
-  /** Stages a row the group already owns. */
+  /** Stages a row the group already owns, for a slot it prefetched. */
   stage(slot: number, row: Uint8Array): void {
-    this.#known.set(slot, row);
-    this.#puts.add(slot);
+    const at = this.#known(slot);
+    this.#rows[at] = row;
+    if (!this.#isPut[at]) {
+      this.#isPut[at] = true;
+      this.#puts.push(at);
+    }
+  }
+
+  /** The position of a prefetched slot. */
+  #known(slot: number): number {
+    const at = this.#find(slot);
+    // An unfetched row read as absent would re-open a slot: the plan fetches every row a group
+    // reads, so reaching this is a bug, and it halts.
+    if (at < 0) throw new KeyledgerError(ErrorCode.INTERNAL, `registry slot ${slot} was used without being prefetched`);
+    return at;
   }
 
   merge(entry: EntryTxn): void {
@@ -137,8 +176,11 @@ export class GroupTxn implements RowTxn {
 
   /** The registry rows the group commits. */
   rowPuts(): StoreEntry[] {
-    const out: StoreEntry[] = [];
-    for (const slot of this.#puts) out.push({ key: this.#keys.get(slot)!, value: this.#known.get(slot)! });
+    const out = new Array<StoreEntry>(this.#puts.length);
+    for (let i = 0; i < this.#puts.length; i++) {
+      const at = this.#puts[i]!;
+      out[i] = { key: this.#keys[at]!, value: this.#rows[at]! };
+    }
     return out;
   }
 }

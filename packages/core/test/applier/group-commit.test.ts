@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { FaultyStore } from '../../src/conformance/faulty-store.js';
 import { W1, W2, regEntry } from '../support/applier.js';
-import { Applier, ErrorCode, MemoryRegistryStore, hasCode, isHalt, type ApplyResult, type StoreEntry } from '../../src/index.js';
+import {
+  Applier,
+  ErrorCode,
+  MemoryRegistryStore,
+  decodeRegistryRow,
+  hasCode,
+  isHalt,
+  registryKey,
+  type ApplyResult,
+  type StoreEntry,
+} from '../../src/index.js';
 
 // Automatic group commit (issue 16.1): calls made while a write is in flight share the next write.
 // reliability/test/group-commit.test.ts checks, property-based on memory and real adapters, that
@@ -38,6 +48,35 @@ describe('automatic group commit', () => {
     await expect(pending).resolves.toMatchObject({ kind: 'registration', effect: 'inserted' });
     expect(a.appliedIndex).toBe(1n);
     await a.close();
+  });
+
+  it('a group sees its own puts whether it knows few slots or many (past the linear search, through the map)', async () => {
+    for (const slots of [3, 8, 9, 40]) {
+      const store = new MemoryRegistryStore();
+      const a = await Applier.open(store);
+      const node = (i: number) => (BigInt(i + 1) << 32n) | BigInt(i);
+      const items = [
+        ...Array.from({ length: slots }, (_, i) => ({ entry: regEntry(1, node(i), 1) })),
+        // The first and last slots again: advanced on top of this group's own inserts, then replayed.
+        { entry: regEntry(1, node(0), 2) },
+        { entry: regEntry(1, node(slots - 1), 3) },
+        { entry: regEntry(1, node(0), 2) },
+      ];
+      const results = await a.applyEntries(items);
+      expect(results.map((r) => (r as { effect: string }).effect)).toEqual([
+        ...new Array(slots).fill('inserted'),
+        'advanced',
+        'advanced',
+        'replayed',
+      ]);
+      // A rollback against a row this group staged halts, at its position.
+      const halt = await settle(a.applyEntries([{ entry: regEntry(1, node(slots - 1), 2) }]));
+      expect(isHalt(halt) && hasCode(halt, ErrorCode.LOCAL_EPOCH_ROLLBACK)).toBe(true);
+      const row = async (i: number) => decodeRegistryRow((await store.get(registryKey(1, node(i))))!);
+      expect(await row(0)).toMatchObject({ fullNodeId: node(0), firstSeenEpoch: 1, lastSeenEpoch: 2 });
+      expect(await row(slots - 1)).toMatchObject({ fullNodeId: node(slots - 1), firstSeenEpoch: 1, lastSeenEpoch: 3 });
+      await a.close();
+    }
   });
 
   it('a halt inside a coalesced group rejects that call alone; the calls after it apply as they would have', async () => {
