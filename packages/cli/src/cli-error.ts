@@ -3,13 +3,7 @@
  * ran and found a problem in the data" (a halted entry, a failed conformance case), 1 means it
  * could not do its job (bad arguments, a missing file, a store or KEK that cannot be opened).
  */
-export const ExitCode = {
-  OK: 0,
-  /** Usage error, malformed input, or an I/O failure. */
-  ERROR: 1,
-  /** `replay` stopped at an entry that halted; `conformance` saw a failing case. */
-  PROBLEM: 2,
-} as const;
+export const ExitCode = { OK: 0, ERROR: 1, PROBLEM: 2 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

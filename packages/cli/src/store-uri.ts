@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ErrorCode, KeyledgerError, type RegistryStore } from '@keyledger/core';
-import { Option } from 'commander';
+import { Command, Option } from 'commander';
 import { CliError } from './cli-error.js';
 
 /** The store every command uses when `--store` is not given: a SQLite file in the current directory. */
@@ -21,6 +21,11 @@ export const STORE_URI_HELP = 'sqlite:PATH (a file), lmdb:DIR or level:DIR';
 /** The `--store <uri>` option of the commands that use one store; `role` says what the command does with it. */
 export function storeOption(role: string): Option {
   return new Option('--store <uri>', `${role}: ${STORE_URI_HELP}`).default(DEFAULT_STORE);
+}
+
+/** A command that reads the store `--store` names and writes nothing to it (inspect, export-sidecar). */
+export function storeReadingCommand(name: string, description: string): Command {
+  return new Command(name).description(description).addOption(storeOption('store to read'));
 }
 
 /** Parses `sqlite:PATH | lmdb:DIR | level:DIR`; a relative path is taken from the current directory. */

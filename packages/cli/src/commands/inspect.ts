@@ -1,8 +1,8 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { ExitCode } from '../cli-error.js';
 import { jsonLine, stdout, stderr } from '../output.js';
 import { readReport, renderState, renderWriters, reportToJson } from '../report.js';
-import { formatStoreUri, parseStoreUri, storeOption, withStore } from '../store-uri.js';
+import { formatStoreUri, parseStoreUri, storeReadingCommand, withStore } from '../store-uri.js';
 
 export interface InspectOptions {
   store: string;
@@ -33,9 +33,7 @@ export async function runInspect(options: InspectOptions): Promise<number> {
 }
 
 export function inspectCommand(): Command {
-  return new Command('inspect')
-    .description('show the encryption state and the writer table per DEK (never key bytes)')
-    .addOption(storeOption('store to read'))
+  return storeReadingCommand('inspect', 'show the encryption state and the writer table per DEK (never key bytes)')
     .option('--json', 'print one JSON document instead of tables (indices as decimal strings, node ids as hex)')
     .addHelpText(
       'after',

@@ -6,7 +6,7 @@ import { readRegularFile, writeFileAtomically } from '../files.js';
 import { openKek } from '../kek-file.js';
 import { stdout } from '../output.js';
 import { readStoreSidecar, stateSummary, writeStoreSidecar } from '../sidecar-store.js';
-import { formatStoreUri, parseStoreUri, storeOption, withStore } from '../store-uri.js';
+import { formatStoreUri, parseStoreUri, storeOption, storeReadingCommand, withStore } from '../store-uri.js';
 
 export interface ExportOptions {
   store: string;
@@ -82,9 +82,10 @@ export async function runImportSidecar(file: string, options: ImportOptions): Pr
 }
 
 export function exportSidecarCommand(): Command {
-  return new Command('export-sidecar')
-    .description("write the store's encryption state and writer registry as a keys.json sidecar (wrapped DEKs only)")
-    .addOption(storeOption('store to read'))
+  return storeReadingCommand(
+    'export-sidecar',
+    "write the store's encryption state and writer registry as a keys.json sidecar (wrapped DEKs only)",
+  )
     .option('--out <file>', 'write to this file (mode 0600, atomically: temporary file, fsync, rename) instead of stdout')
     .option('--force', 'replace --out if it exists (a symlink is never followed)')
     .addHelpText(

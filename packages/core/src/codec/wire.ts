@@ -151,35 +151,30 @@ export class WireWriter {
     return new WireWriter(size).u8(opcode).u8(WIRE_VERSION);
   }
 
-  /** Claims the next `n` bytes and returns where they start (the size was computed up front). */
-  #take(n: number): number {
-    const at = this.#pos;
+  /** Hands `write` the offset of the next `n` bytes and claims them (the size was computed up front). */
+  #put(n: number, write: (at: number) => void): this {
+    write(this.#pos);
     this.#pos += n;
-    return at;
+    return this;
   }
 
   u8(v: number): this {
-    this.#view.setUint8(this.#take(1), v);
-    return this;
+    return this.#put(1, (at) => this.#view.setUint8(at, v));
   }
 
   u16(v: number): this {
-    this.#view.setUint16(this.#take(2), v);
-    return this;
+    return this.#put(2, (at) => this.#view.setUint16(at, v));
   }
 
   u32(v: number): this {
-    this.#view.setUint32(this.#take(4), v);
-    return this;
+    return this.#put(4, (at) => this.#view.setUint32(at, v));
   }
 
   u64(v: bigint): this {
-    this.#view.setBigUint64(this.#take(8), v);
-    return this;
+    return this.#put(8, (at) => this.#view.setBigUint64(at, v));
   }
 
   raw(b: Uint8Array): this {
-    this.bytes.set(b, this.#take(b.length));
-    return this;
+    return this.#put(b.length, (at) => this.bytes.set(b, at));
   }
 }
