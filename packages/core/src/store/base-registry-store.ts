@@ -39,9 +39,14 @@ function noValue(): void {}
 /**
  * Core-internal (not exported from the package): the applier's reads and writes with buffers it
  * hands over, never touches again and has not shared with anyone, so the store skips its copies in.
- * A group makes a million of them, and each copy is a typed-array view on V8's young heap.
+ * A group makes a million of them, and each copy is a typed-array view on V8's young heap. Set by
+ * the class's static block, the one place that can reach its private methods, so that they are
+ * not a member of every store.
  */
-const HANDED_OVER = Symbol('keyledger.handedOver');
+let handedOver!: {
+  getMany(store: BaseRegistryStore, keys: readonly Uint8Array[]): MaybeAsync<(Uint8Array | undefined)[]>;
+  write(store: BaseRegistryStore, puts: readonly StoreEntry[]): MaybeAsync<void>;
+};
 
 /**
  * `store.write(puts)`, without the copy when the store is one of ours and does not override
@@ -51,13 +56,13 @@ const HANDED_OVER = Symbol('keyledger.handedOver');
  */
 export function writeHandedOver(store: RegistryStore, puts: readonly StoreEntry[]): MaybeAsync<void> {
   return store instanceof BaseRegistryStore && store.write === BaseRegistryStore.prototype.write
-    ? store[HANDED_OVER].write(puts)
+    ? handedOver.write(store, puts)
     : store.write(puts);
 }
 
 /** `store.getMany(keys)` (or one `get` per key), without copying `keys` in; the same conditions and timing as `writeHandedOver`. */
 export function getManyHandedOver(store: RegistryStore, keys: readonly Uint8Array[]): MaybeAsync<(Uint8Array | undefined)[]> {
-  if (store instanceof BaseRegistryStore && store.getMany === BaseRegistryStore.prototype.getMany) return store[HANDED_OVER].getMany(keys);
+  if (store instanceof BaseRegistryStore && store.getMany === BaseRegistryStore.prototype.getMany) return handedOver.getMany(store, keys);
   return store.getMany ? store.getMany(keys) : Promise.all(keys.map((k) => store.get(k)));
 }
 
@@ -150,11 +155,12 @@ export abstract class BaseRegistryStore implements RegistryStore {
     });
   }
 
-  /** The store's reads and writes without copies in: see `writeHandedOver`. */
-  readonly [HANDED_OVER] = {
-    getMany: (keys: readonly Uint8Array[]) => this.#getMany(keys, false),
-    write: (puts: readonly StoreEntry[]) => this.#write(puts, false),
-  };
+  static {
+    handedOver = {
+      getMany: (store, keys) => store.#getMany(keys, false),
+      write: (store, puts) => store.#write(puts, false),
+    };
+  }
 
   getMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     return promised(() => this.#getMany(keys, true));
