@@ -7,14 +7,11 @@ import {
   Encryptor,
   ErrorCode,
   MemoryRegistryStore,
-  Purpose,
-  RotationSubtag,
   STATE_KEY,
   decodeEnvelope,
   decryptEnvelope,
   decodeRegistration,
   decodeState,
-  encodeRotation,
   FileKek,
 } from '../../src/index.js';
 import { NODE_A, NODE_A_TWIN, NODE_B, backup, bootstrappedLog, rejectsWith, replica } from './support.js';
@@ -212,15 +209,7 @@ describe('registration gate', () => {
     await cluster.log.register(a.applier, enc);
     const before = await enc.encrypt(text('old'), text('k'));
     const wrapped = await cluster.kek.wrap(new Uint8Array(32).fill(9));
-    cluster.log.propose(
-      encodeRotation({
-        subtag: RotationSubtag.ROTATE_DEK,
-        dekId: 3,
-        purpose: Purpose.STORAGE,
-        wrapped,
-        proposer: { dekId: 3, fullNodeId: NODE_B, localEpoch: 4 },
-      }),
-    );
+    cluster.log.rotateDek(3, wrapped, NODE_B, 4);
     await cluster.log.catchUp(a.applier);
     await rejectsWith(enc.encrypt(text('v'), text('k')), ErrorCode.WRITER_NOT_REGISTERED);
     await enc.ready();
@@ -238,15 +227,7 @@ describe('registration gate', () => {
   it('a rotation proposer opens after a restart without a rollback refusal (carry-over: the key starts at the named epoch)', async () => {
     const cluster = await bootstrappedLog();
     const wrapped = await cluster.kek.wrap(new Uint8Array(32).fill(7));
-    cluster.log.propose(
-      encodeRotation({
-        subtag: RotationSubtag.ROTATE_DEK,
-        dekId: 3,
-        purpose: Purpose.STORAGE,
-        wrapped,
-        proposer: { dekId: 3, fullNodeId: NODE_A, localEpoch: 9 },
-      }),
-    );
+    cluster.log.rotateDek(3, wrapped, NODE_A, 9);
     const a = await replica(cluster, NODE_A);
     const enc = await Encryptor.open(a.applier, { nodeId: NODE_A, purpose: 'storage' });
     expect([enc.dekId, enc.epoch]).toEqual([3, 10]);

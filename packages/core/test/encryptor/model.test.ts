@@ -5,12 +5,9 @@ import {
   Applier,
   Encryptor,
   MemoryRegistryStore,
-  Purpose,
-  RotationSubtag,
   decodeEnvelope,
   decodeRegistration,
   encodeBootstrap,
-  encodeRotation,
   isHalt,
   isKeyledgerError,
   type FileKek,
@@ -203,8 +200,7 @@ class Rotate implements Cmd {
   async run(_m: object, w: World): Promise<void> {
     const dekId = w.nextDek++;
     const wrapped = await w.kek.wrap(crypto.getRandomValues(new Uint8Array(32)));
-    const proposer = { dekId, fullNodeId: this.proposerIsSelf ? NODE_A : NODE_B, localEpoch: this.epoch };
-    w.log.propose(encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId, purpose: Purpose.STORAGE, wrapped, proposer }));
+    w.log.rotateDek(dekId, wrapped, this.proposerIsSelf ? NODE_A : NODE_B, this.epoch);
   }
   toString = () => `rotate(${this.proposerIsSelf ? 'self' : 'other'}, ${this.epoch})`;
 }

@@ -9,7 +9,10 @@ import {
   type FileKek,
   MemoryRegistryStore,
   type KeyledgerErrorCode,
+  Purpose,
+  RotationSubtag,
   encodeBootstrap,
+  encodeRotation,
   hasCode,
 } from '../../src/index.js';
 
@@ -33,6 +36,12 @@ export class Log {
     const out: ApplyResult[] = [];
     for (const { index, entry } of this.entries) if (index > applier.appliedIndex) out.push(await applier.applyEntry(entry, index));
     return out;
+  }
+
+  /** Proposes a storage DEK rotation to `dekId` (its `wrapped` bytes), named by `fullNodeId` at `localEpoch`. */
+  rotateDek(dekId: number, wrapped: Uint8Array, fullNodeId: bigint, localEpoch: number): bigint {
+    const proposer = { dekId, fullNodeId, localEpoch };
+    return this.propose(encodeRotation({ subtag: RotationSubtag.ROTATE_DEK, dekId, purpose: Purpose.STORAGE, wrapped, proposer }));
   }
 
   /**
