@@ -47,9 +47,6 @@ export class Slab {
   }
 }
 
-/** Up to this many distinct slots a group finds a slot by a linear search; past it, through a map. */
-const LINEAR_SLOTS = 8;
-
 /** The slabs of every group: registry keys, and rows with the applied-index record. */
 const keySlab = new Slab();
 export const rowSlab = new Slab();
@@ -61,17 +58,14 @@ export const rowSlab = new Slab();
  * entries see the effects of earlier ones without a write in between.
  */
 export class GroupTxn implements RowTxn {
-  // Per slot the group knows, at one position in each array: the slot, its registry key, and its
-  // row (prefetched, undefined = absent, or put by the group). Arrays and a linear search while the
-  // group knows few slots, a map from slot to position after that: a lone registration's group,
-  // the commonest, then allocates no map and no set (docs/design.md, 'Group commit').
-  readonly #slots: number[] = [];
+  /** Per slot the group knows, its position in the arrays below. */
+  readonly #at = new Map<number, number>();
+  // At each position: the slot's registry key, and its row (prefetched, undefined = absent, or put by the group).
   readonly #keys: Uint8Array[] = [];
   readonly #rows: (Uint8Array | undefined)[] = [];
   /** Positions the group puts, in first-put order, and a mark per position. */
   readonly #puts: number[] = [];
   readonly #isPut: boolean[] = [];
-  #index: Map<number, number> | undefined;
   #keyAdds: Keystore | undefined;
   state: EncryptionState;
   stateDirty = false;
@@ -96,19 +90,11 @@ export class GroupTxn implements RowTxn {
     return adds;
   }
 
-  /** The position of `slot`, -1 when the group does not know it. */
-  #find(slot: number): number {
-    return this.#index === undefined ? this.#slots.indexOf(slot) : (this.#index.get(slot) ?? -1);
-  }
-
   #add(slot: number, key: Uint8Array): void {
-    const at = this.#slots.length;
-    this.#slots.push(slot);
+    this.#at.set(slot, this.#keys.length);
     this.#keys.push(key);
     this.#rows.push(undefined);
     this.#isPut.push(false);
-    if (this.#index !== undefined) this.#index.set(slot, at);
-    else if (at === LINEAR_SLOTS) this.#index = new Map(this.#slots.map((s, i) => [s, i]));
   }
 
   /**
@@ -121,7 +107,7 @@ export class GroupTxn implements RowTxn {
     for (let i = 0; i < registrations.length; i++) {
       const reg = registrations[i]!;
       const slot = registrationSlot(reg);
-      if (this.#find(slot) < 0) this.#add(slot, registrationKey(reg, keySlab.take(REGISTRY_KEY_LENGTH)));
+      if (!this.#at.has(slot)) this.#add(slot, registrationKey(reg, keySlab.take(REGISTRY_KEY_LENGTH)));
     }
     if (this.#keys.length === 0) return;
     // The keys are views of this group's key buffer, and the array is not changed again.
@@ -157,10 +143,10 @@ export class GroupTxn implements RowTxn {
 
   /** The position of a prefetched slot. */
   #known(slot: number): number {
-    const at = this.#find(slot);
+    const at = this.#at.get(slot);
     // An unfetched row read as absent would re-open a slot: the plan fetches every row a group
     // reads, so reaching this is a bug, and it halts.
-    if (at < 0) throw new KeyledgerError(ErrorCode.INTERNAL, `registry slot ${slot} was used without being prefetched`);
+    if (at === undefined) throw new KeyledgerError(ErrorCode.INTERNAL, `registry slot ${slot} was used without being prefetched`);
     return at;
   }
 
