@@ -5,10 +5,10 @@
 //
 //   git worktree add --detach /tmp/keyledger-old <rev>
 //   (cd /tmp/keyledger-old && pnpm install && pnpm build)
-//   node --expose-gc src/compare-revision.mjs /tmp/keyledger-old [--backends lmdb,level,sqlite] [--rounds 9] [--grouped]
+//   node --expose-gc src/compare-revision.mjs /tmp/keyledger-old [--backends lmdb,level,sqlite] [--rounds 9] [--grouped [--group-size N]]
 //
 // Scenarios (each one registration inserted, then advanced, per durable commit; with --grouped,
-// 1,000 registrations inserted, then advanced, per durable commit, reads by getMany):
+// --group-size registrations (1,000 unless given) inserted, then advanced, per durable commit, reads by getMany):
 // - raw:          the raw library's read-modify-write (backends.mjs)
 // - store:        this checkout's store: `get`, then `write` of the row alone
 // - store+index:  the same write with the 8-byte applied-index record beside the row, as the applier writes it
@@ -32,6 +32,7 @@ const { values: args, positionals } = parseArgs({
     backends: { type: 'string', default: BACKENDS.join(',') },
     rounds: { type: 'string', default: '9' },
     grouped: { type: 'boolean', default: false },
+    'group-size': { type: 'string', default: '1000' },
   },
 });
 if (positionals.length !== 1) throw new Error('usage: compare-revision.mjs <checkout of the other revision, built>');
@@ -50,7 +51,9 @@ const OTHER = {
   sqlite: async (dir) => new otherSqlite.SqliteRegistryStore(new Database(join(dir, 'keyledger.sqlite')), { closeHandle: true }),
 };
 
-const SLOTS_PER_CHUNK = args.grouped ? 1000 : 25;
+const GROUP_SIZE = Number(args['group-size']);
+if (!Number.isInteger(GROUP_SIZE) || GROUP_SIZE < 1) throw new Error('--group-size takes a positive integer');
+const SLOTS_PER_CHUNK = args.grouped ? GROUP_SIZE : 25;
 let raftIndex = 0n;
 
 /**
@@ -112,7 +115,7 @@ for (const backend of args.backends.split(',')) {
   );
   const base = figures.raw.median;
   const row = Object.entries(figures).map(([name, f]) => `${name} ${(1e6 / f.median).toFixed(2)} µs/op (${(f.median / base).toFixed(2)})`);
-  console.log(`${backend}${args.grouped ? ' (groups of 1,000)' : ''}: ${row.join(' · ')}`);
+  console.log(`${backend}${args.grouped ? ` (groups of ${GROUP_SIZE.toLocaleString('en')})` : ''}: ${row.join(' · ')}`);
 }
 // The stores stay open: this is a measuring script, and the run's temporary root goes on exit.
 process.exit(0);

@@ -1,5 +1,5 @@
 // The grouped apply path alone, for a CPU profile:
-//   node --cpu-prof --cpu-prof-dir=profiles src/profile-grouped.mjs [backend] [groups]
+//   node --cpu-prof --cpu-prof-dir=profiles src/profile-grouped.mjs [backend] [groups] [group size, 1,000]
 //   node src/profile-summary.mjs profiles/<file>.cpuprofile
 // Applies `groups` groups of 1,000 new registrations, then as many advancing them, on a fresh
 // store. Entries are written straight into buffers (rssEntries), so the harness itself barely
@@ -11,7 +11,7 @@ import { rssEntries } from './workload.mjs';
 
 const backend = process.argv[2] ?? 'lmdb';
 const groups = Number(process.argv[3] ?? 200);
-const GROUP = 1000;
+const GROUP = Number(process.argv[4] ?? 1000);
 const dir = freshDir(`${backend}-profile`);
 try {
   const { store } = await KEYLEDGER[backend](dir);

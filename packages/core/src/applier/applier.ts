@@ -274,7 +274,7 @@ export class Applier {
       if (this.#listeners.size > 0)
         for (let i = offset; i < upTo; i++) this.#emit({ index: call.items[i - offset]!.index, result: outcome.results[i]! });
       if (!stopped) {
-        call.resolve(calls.length === 1 ? outcome.results : outcome.results.slice(offset, end));
+        call.resolve(outcome.results, offset, end);
         offset = end;
         continue;
       }

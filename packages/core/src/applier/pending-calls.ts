@@ -6,7 +6,8 @@ import type { ApplyResult } from './apply-result.js';
 export interface PendingCall {
   items: GroupItem[];
   grouped: boolean;
-  resolve(results: ApplyResult[]): void;
+  /** Settles the call with its results: `results[from]` to `results[to - 1]` (the group's array, not copied for a lone call). */
+  resolve(results: ApplyResult[], from: number, to: number): void;
   reject(err: unknown): void;
   /** A task that runs alone between groups, in call order: the Encryptor's write path (docs/design.md, section 'Encryptor'). */
   exclusive?: () => Promise<void>;
@@ -38,13 +39,20 @@ export class PendingCalls {
   }
 
   add(items: GroupItem[], grouped: boolean): Promise<ApplyResult[]> {
-    return new Promise((resolve, reject) => this.#push({ items, grouped, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#push({
+        items,
+        grouped,
+        resolve: (results, from, to) => resolve(from === 0 && to === results.length ? results : results.slice(from, to)),
+        reject,
+      }),
+    );
   }
 
-  /** `add([item], false)` resolving with the one result: no second promise to unwrap it. */
+  /** `add([item], false)` resolving with the one result: no second promise to unwrap it, no array to slice it from. */
   addOne(item: GroupItem): Promise<ApplyResult> {
     return new Promise((resolve, reject) =>
-      this.#push({ items: [item], grouped: false, resolve: (results) => resolve(results[0]!), reject }),
+      this.#push({ items: [item], grouped: false, resolve: (results, from) => resolve(results[from]!), reject }),
     );
   }
 
