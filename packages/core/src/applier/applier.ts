@@ -214,7 +214,7 @@ export class Applier {
    * next exactly as if they had been made one by one. Returns at once over a synchronous backend.
    */
   #commit(calls: PendingCall[]): MaybeAsync<PendingCall[]> {
-    const items = calls.length === 1 ? calls[0]!.items : calls.flatMap((c) => c.items);
+    const items = calls.length === 1 ? calls[0]!.items : itemsOf(calls);
     const base = { store: this.#store, state: this.#state, keystore: this.#keystore, options: this.#options, applied: this.#applied };
     let applying: MaybeAsync<GroupOutcome>;
     try {
@@ -312,4 +312,18 @@ export class Applier {
       }
     }
   }
+}
+
+/**
+ * The coalesced calls' items in call order. A plain loop: V8's generic `flatMap` was 2% of a
+ * pipelined SQLite run's CPU profile (64 one-entry calls per group), more than any other
+ * function of the applier.
+ */
+function itemsOf(calls: readonly PendingCall[]): GroupItem[] {
+  const items: GroupItem[] = [];
+  for (let k = 0; k < calls.length; k++) {
+    const own = calls[k]!.items;
+    for (let i = 0; i < own.length; i++) items.push(own[i]!);
+  }
+  return items;
 }
