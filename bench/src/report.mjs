@@ -5,10 +5,14 @@ const MiB = 1024 * 1024;
 /** No colours: the tables are pasted into BENCHMARKS.md and read from CI logs. */
 const PLAIN = { head: [], border: [] };
 
-/** The targets of the issue, each a ratio (or figure) of one backend from the same run. */
+/**
+ * The targets of the issues, each a ratio (or figure) of one backend from the same run. Issue 16
+ * raised per-entry apply from 0.9 to 0.95 of raw and grouped apply from 0.8 to 0.9; a result file
+ * keeps the limits its run was judged by.
+ */
 export const TARGETS = [
-  { id: 'perEntryVsRaw', label: 'per-entry durable apply / raw per-op', op: '>=', limit: 0.9 },
-  { id: 'groupedVsRaw', label: 'grouped apply / raw grouped', op: '>=', limit: 0.8 },
+  { id: 'perEntryVsRaw', label: 'per-entry durable apply / raw per-op', op: '>=', limit: 0.95 },
+  { id: 'groupedVsRaw', label: 'grouped apply / raw grouped', op: '>=', limit: 0.9 },
   { id: 'groupedVsPerEntry', label: 'grouped apply / per-entry apply', op: '>=', limit: 25, backends: ['lmdb', 'sqlite'] },
   { id: 'perEntryFullVsEmpty', label: 'per-entry @big store / @empty', op: '>=', limit: 0.7 },
   { id: 'groupedFullVsEmpty', label: 'grouped @big store / @empty', op: '>=', limit: 0.7 },
@@ -42,9 +46,9 @@ export function ratios(f) {
     rawScatteredVsRaw: f.rawGroupedScattered.median / f.rawGrouped.median,
     rawGroupedFullVsEmpty: f.rawGroupedFull.median / f.rawGrouped.median,
     sustainedVsRaw: f.rss.opsPerSec / f.rawRss.opsPerSec,
-    openManyDeksVsFew: f.openMany.median / f.openFew.median,
-    rotateManyDeksVsFew: f.rotateMany.median / f.rotateFew.median,
-    replayCliVsInProcess: f.replayCli.median / f.replayInProcess.median,
+    openManyDeksVsFew: per(f.openMany, f.openFew),
+    rotateManyDeksVsFew: per(f.rotateMany, f.rotateFew),
+    replayCliVsInProcess: per(f.replayCli, f.replayInProcess),
     ...pipelinedRatios(f),
   };
 }
@@ -118,16 +122,23 @@ export function figureRows(result) {
   row(`Applier.open, ${big} rows (ms)`, (f) => ms(f.openFull.median));
   row('cold open (store + Applier), 10 rows (ms)', (f) => ms(f.coldOpenSmall.median));
   row(`cold open (store + Applier), ${big} rows (ms)`, (f) => ms(f.coldOpenFull.median));
-  const many = result.params.manyDeks.toLocaleString('en');
-  row(`Applier.open, 10 / ${many} DEKs in the state (ms)`, (f) => `${ms(f.openFew.median)} / ${ms(f.openMany.median)}`);
-  row(`a DEK rotation's applyEntry, 10 / ${many} DEKs (ms)`, (f) => `${ms(f.rotateFew.median)} / ${ms(f.rotateMany.median)}`);
-  row(`  state record, 10 / ${many} DEKs (KiB)`, (f) => `${kib(f.stateRecordBytesFew)} / ${kib(f.stateRecordBytesMany)}`);
-  const replayed = result.params.replayEntries.toLocaleString('en');
-  row(`keyledger replay, own process, ${replayed} entries (entries/s)`, (f) => int(f.replayCli.median));
-  row('applyEntries in-process, same entries (entries/s)', (f) => int(f.replayInProcess.median));
-  row('  keyledger --version, process start to exit (ms)', (f) => ms(f.cliStart.median));
+  // The state-size and replay figures came later than the rest: 'n/a' in a file that predates them.
+  const many = result.params.manyDeks?.toLocaleString('en') ?? '10,000';
+  const pair = (fmt, a, b) => `${orNa(fmt, a)} / ${orNa(fmt, b)}`;
+  row(`Applier.open, 10 / ${many} DEKs in the state (ms)`, (f) => pair(ms, f.openFew?.median, f.openMany?.median));
+  row(`a DEK rotation's applyEntry, 10 / ${many} DEKs (ms)`, (f) => pair(ms, f.rotateFew?.median, f.rotateMany?.median));
+  row(`  state record, 10 / ${many} DEKs (KiB)`, (f) => pair(kib, f.stateRecordBytesFew, f.stateRecordBytesMany));
+  const replayed = result.params.replayEntries?.toLocaleString('en') ?? '50,000';
+  row(`keyledger replay, own process, ${replayed} entries (entries/s)`, (f) => orNa(int, f.replayCli?.median));
+  row('applyEntries in-process, same entries (entries/s)', (f) => orNa(int, f.replayInProcess?.median));
+  row('  keyledger --version, process start to exit (ms)', (f) => orNa(ms, f.cliStart?.median));
   rows.push(...pipelinedFigureRows(result));
   return rows;
+}
+
+/** `fmt(v)`, or 'n/a' for a figure the result file lacks. */
+function orNa(fmt, v) {
+  return v === undefined ? 'n/a' : fmt(v);
 }
 
 /** The automatic group commit's figures, one column per backend ('n/a' in a file that predates them). */
@@ -147,8 +158,10 @@ export function targetRows(result, only) {
   const backends = Object.keys(result.backends);
   const rows = [];
   for (const t of TARGETS.filter((x) => !only || only.includes(x.id))) {
+    // A result file is shown against the limit its run was judged by, not today's.
+    const limit = result.targets.find((x) => x.target === t.id)?.limit ?? t.limit;
     rows.push([
-      `${t.label} ${t.op} ${t.limit}`,
+      `${t.label} ${t.op} ${limit}`,
       ...backends.map((b) => {
         const c = result.targets.find((x) => x.backend === b && x.target === t.id);
         const v = result.backends[b].ratios[t.id];
