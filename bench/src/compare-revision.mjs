@@ -16,7 +16,7 @@
 // - other:        the other revision's `applyEntry(entry, index)` on its own adapter
 // Figures are µs per op (medians over rounds) and the ratio to raw in the same round set.
 import Database from 'better-sqlite3';
-import { APPLIED_KEY, Applier } from '@keyledger/core';
+import { APPLIED_KEY, Applier, encodeAppliedIndex } from '@keyledger/core';
 import { Level } from 'level';
 import { open as openLmdb } from 'lmdb';
 import { join, resolve } from 'node:path';
@@ -90,11 +90,7 @@ function apply(applier, entries) {
   return applier.applyEntries(entries.map((entry) => ({ entry, index: ++raftIndex })));
 }
 
-const applied = () => {
-  const record = new Uint8Array(8);
-  new DataView(record.buffer).setBigUint64(0, ++raftIndex);
-  return record;
-};
+const applied = () => encodeAppliedIndex(++raftIndex);
 
 for (const backend of args.backends.split(',')) {
   const raw = await RAW[backend](freshDir(`${backend}-raw`));

@@ -3,7 +3,7 @@
 // rounds, and the time of Encryptor.open (one durable write) on each backend. Medians over rounds.
 // Run by main.mjs; `node src/encryptor.mjs [--quick]` runs it alone.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Applier, Encryptor, FileKek, encodeBootstrap } from '@keyledger/core';
+import { Applier, Encryptor, FileKek, MemoryRegistryStore, encodeBootstrap } from '@keyledger/core';
 import { KEYLEDGER } from './backends.mjs';
 import { keyMaterial } from './scenarios.mjs';
 import { figure, gc, median } from './stats.mjs';
@@ -68,8 +68,7 @@ async function timed(n, fn) {
 
 /** Throughput per size: keyledger and raw take turns within every round (one warm-up round first). */
 async function throughput(cfg, log) {
-  const store = await (await import('@keyledger/core')).MemoryRegistryStore;
-  const ctx = await bootstrapped(new store());
+  const ctx = await bootstrapped(new MemoryRegistryStore());
   const enc = await registeredEncryptor(ctx);
   const out = {};
   for (const size of ENCRYPTOR_SIZES) {

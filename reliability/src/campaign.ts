@@ -2,13 +2,12 @@ import { closeSync, fdatasyncSync, mkdirSync, openSync, rmSync, writeSync } from
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Applier, FileKek } from '@keyledger/core';
-import { runChild } from '@keyledger/harness';
+import { RUN_MAIN_SCRIPT, runChild } from '@keyledger/harness';
 import { digestOf, scanHex } from './digest.js';
 import { generateLog, writeLog, type GeneratedLog } from './log-generator.js';
 import { FIXED_CLOCK, applyOne, buildReference, lostEntries, type Reference } from './reference.js';
 import { Rng } from './rng.js';
 import { buildPowerLoss, powerLossEnv, restorePowerLoss } from './powerloss.js';
-import { CHILD_SCRIPT } from './crash-child.js';
 import { expectedOutcome, nextLife, outcomeMatches, resumeLife, type Redelivery } from './redelivery.js';
 import { openStore, type StoreName } from './stores.js';
 
@@ -169,7 +168,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
         let acksThisLife = 0;
         r.lives++;
         const child = runChild(
-          CHILD_SCRIPT,
+          RUN_MAIN_SCRIPT,
           [childModule, o.store, storeDir, logPath, String(from), String(selfKill), String(killBeforeAck)],
           (line) => {
             if (line.startsWith('ready')) readyAt = Date.now();

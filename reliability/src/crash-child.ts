@@ -13,15 +13,13 @@ import { FIXED_CLOCK, applyOne } from './reference.js';
 import { isStoreName, openStore } from './stores.js';
 
 /**
- * The script `runChild` evaluates: argv is `<this module's URL> <store> <dir> <log> <first index>
+ * Run through `RUN_MAIN_SCRIPT`: argv is `<this module's URL> <store> <dir> <log> <first index>
  * [<self-kill after N acks> [<self-kill before the Nth ack>]]`. A self-kill SIGKILLs this process
  * right after the Nth ack is written: the worst moment for a store that acknowledges before its
  * sync completes, and one a kill sent from the parent (which must first read the ack) reaches too
  * late to hit reliably. A kill before the Nth ack lands after keyledger's durable write and before
  * the host's own bookkeeping (the ack), so the parent re-delivers that entry: the re-delivery case.
  */
-export const CHILD_SCRIPT = `const { main } = await import(process.argv[1]); await main(process.argv.slice(2));`;
-
 export async function main([name, dir, logPath, fromArg, selfKillArg, killBeforeAckArg]: string[]): Promise<void> {
   const selfKill = Number(selfKillArg ?? 0);
   const killBeforeAck = Number(killBeforeAckArg ?? 0);

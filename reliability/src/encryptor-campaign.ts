@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FileKek, encodeBootstrap } from '@keyledger/core';
-import { runChild } from '@keyledger/harness';
-import { ENCRYPTOR_CHILD_SCRIPT, NODE_ID } from './encryptor-child.js';
+import { RUN_MAIN_SCRIPT, runChild } from '@keyledger/harness';
+import { NODE_ID } from './encryptor-child.js';
 import { buildPowerLoss, powerLossEnv, restorePowerLoss } from './powerloss.js';
 import { Rng } from './rng.js';
 import type { StoreName } from './stores.js';
@@ -123,7 +123,7 @@ export async function runEncryptorCampaign(o: EncryptorCampaignOptions): Promise
     const linesBeforeKill = rng.int(0, 4);
     let progressLines = 0;
     const child = runChild(
-      ENCRYPTOR_CHILD_SCRIPT,
+      RUN_MAIN_SCRIPT,
       [childModule, o.target, o.workDir, rng.chance(0.5) ? '1' : '0'],
       (line) => {
         if (line === 'opening') openingAt = Date.now();

@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { Applier, Encryptor, FileKek, NonceFactory, decodeEnvelope, hasCode, ErrorCode, isHalt } from '@keyledger/core';
 import { isStoreName, openStore } from './stores.js';
 
-export const ENCRYPTOR_CHILD_SCRIPT = `const { main } = await import(process.argv[1]); await main(process.argv.slice(2));`;
 export const NODE_ID = 0x9f3c_21d4_5e10_0a01n;
 /** Nonces per life; then the life waits for its kill, so a loaded machine does not grow the nonce log without bound. */
 const MAX_NONCES_PER_LIFE = 2000;

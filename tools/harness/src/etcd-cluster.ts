@@ -135,22 +135,17 @@ export class EtcdCluster {
 
   /** The index of the member that leads now. */
   async leader(): Promise<number> {
-    const c = new Etcd3({ hosts: this.hosts });
-    try {
-      for (const [i, m] of this.members.entries()) {
-        if (!m.proc) continue;
-        const one = new Etcd3({ hosts: `127.0.0.1:${m.clientPort}` });
-        try {
-          const s = await one.maintenance.status();
-          if (s.leader === s.header.member_id) return i;
-        } finally {
-          one.close();
-        }
+    for (const [i, m] of this.members.entries()) {
+      if (!m.proc) continue;
+      const one = new Etcd3({ hosts: `127.0.0.1:${m.clientPort}` });
+      try {
+        const s = await one.maintenance.status();
+        if (s.leader === s.header.member_id) return i;
+      } finally {
+        one.close();
       }
-      throw new Error('no leader');
-    } finally {
-      c.close();
     }
+    throw new Error('no leader');
   }
 
   /** Moves leadership to another member (a real etcd leader change). */

@@ -14,6 +14,12 @@ export interface ChildRun {
   stderr: string;
 }
 
+/**
+ * The script for a child whose first argument is a module's URL: it imports the module and awaits
+ * its `main(args)` with the arguments after the URL (the campaigns' children are such modules).
+ */
+export const RUN_MAIN_SCRIPT = `const { main } = await import(process.argv[1]); await main(process.argv.slice(2));`;
+
 export function moduleUrl(module: string): string {
   if (module.startsWith('file:')) return module;
   return pathToFileURL(isAbsolute(module) ? module : resolve(module)).href;
