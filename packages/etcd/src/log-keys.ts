@@ -14,6 +14,13 @@ const U64_MAX = 0xffff_ffff_ffff_ffffn;
  * | `<prefix>/snapshot`          | the snapshot a node behind the truncation restores |
  * | `<prefix>/nodes/<id, 16 hex>`| a live node's applied index (under its lease)      |
  */
+/** What a ledger's prefix must be (the keys below are built from it). */
+export const LOG_PREFIX_RULE = 'prefix must be a non-empty string of at most 256 characters';
+
+export function isLogPrefix(prefix: unknown): prefix is string {
+  return typeof prefix === 'string' && prefix.length > 0 && prefix.length <= 256;
+}
+
 export class LogKeys {
   readonly head: string;
   readonly logStart: string;
@@ -23,9 +30,7 @@ export class LogKeys {
   readonly nodes: string;
 
   constructor(prefix: string) {
-    if (typeof prefix !== 'string' || prefix.length === 0 || prefix.length > 256) {
-      throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'prefix must be a non-empty string of at most 256 characters');
-    }
+    if (!isLogPrefix(prefix)) throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, LOG_PREFIX_RULE);
     const base = prefix.replace(/\/+$/, '');
     this.head = `${base}/head`;
     this.logStart = `${base}/log/`;

@@ -1,5 +1,6 @@
 import { ErrorCode, KeyledgerError, type Kek, type RegistryStore } from '@keyledger/core';
 import type { IOptions } from 'etcd3';
+import { LOG_PREFIX_RULE, isLogPrefix } from './log-keys.js';
 
 /** How to reach etcd: passed to the `etcd3` client as is (hosts, TLS `credentials`, `auth`, gRPC options…). */
 export type EtcdConnectionOptions = IOptions;
@@ -50,7 +51,9 @@ function positiveInt(name: string, v: unknown, fallback: number, max: number): n
 export function resolveOptions(o: EtcdLedgerOptions): ResolvedOptions {
   if (typeof o !== 'object' || o === null) throw invalid('options must be an object');
   if (typeof o.etcd !== 'object' || o.etcd === null || o.etcd.hosts === undefined) throw invalid('etcd.hosts is required');
-  if (typeof o.prefix !== 'string' || o.prefix.replace(/\/+$/, '').length === 0) throw invalid('prefix must be a non-empty string');
+  // LogKeys' rule, checked here too: a prefix refused once the applier holds the store would leave it held.
+  if (!isLogPrefix(o.prefix)) throw invalid(LOG_PREFIX_RULE);
+  if (o.prefix.replace(/\/+$/, '').length === 0) throw invalid('prefix must not be only slashes');
   if (typeof o.store !== 'object' || o.store === null) throw invalid('store must be an open RegistryStore');
   if (typeof o.kek !== 'object' || o.kek === null || typeof o.kek.wrap !== 'function' || typeof o.kek.unwrap !== 'function') {
     throw invalid('kek must be a Kek (wrap and unwrap), for instance FileKek.open(path)');

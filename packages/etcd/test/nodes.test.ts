@@ -3,7 +3,7 @@ import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as core from '@keyledger/core';
-import { ErrorCode, FileKek, hasCode } from '@keyledger/core';
+import { Applier, ErrorCode, FileKek, hasCode } from '@keyledger/core';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdLedger, EtcdLog } from '../src/index.js';
@@ -192,12 +192,14 @@ describe.skipIf(missing !== undefined)('keyledger nodes on a real etcd cluster',
   it('refuses bad options with ERR_INVALID_ARGUMENT before opening anything', async () => {
     const store = await openStore('sqlite', tempDir('bad'));
     try {
-      for (const bad of [{ nodeId: 5 }, { prefix: '' }, { etcd: {} }, { kek: {} }, { resyncIntervalMs: 0 }]) {
+      for (const bad of [{ nodeId: 5 }, { prefix: '' }, { prefix: 'p'.repeat(257) }, { etcd: {} }, { kek: {} }, { resyncIntervalMs: 0 }]) {
         const options = { etcd: { hosts: cluster.hosts }, prefix: 'x', store, kek, nodeId: 1n, ...bad } as never;
         const err = await EtcdLedger.start(options).catch((e: unknown) => e);
         expect(hasCode(err, ErrorCode.INVALID_ARGUMENT)).toBe(true);
       }
       expect((await replicatedView(store)).state).toBeUndefined();
+      // Nothing kept the store: another applier opens it.
+      await (await Applier.open(store)).close();
     } finally {
       await store.close();
     }
