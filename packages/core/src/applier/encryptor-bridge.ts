@@ -1,3 +1,4 @@
+import { type KeyObject, createSecretKey } from 'node:crypto';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 import type { EncryptionState } from '../state/encryption-state.js';
 
@@ -20,6 +21,15 @@ export interface ApplierBridge {
   /** A copy of the unwrapped DEK `id`, or undefined; the caller zero-fills it. */
   dek(id: number): Uint8Array | undefined;
   readonly closed: boolean;
+}
+
+/** DEK `id` of the bridge's applier as a key object (its byte copy zero-filled), or undefined. */
+export function dekKey(bridge: ApplierBridge, id: number): KeyObject | undefined {
+  const dek = bridge.dek(id);
+  if (dek === undefined) return undefined;
+  const key = createSecretKey(dek);
+  dek.fill(0);
+  return key;
 }
 
 const bridges = new WeakMap<object, ApplierBridge>();

@@ -1,9 +1,8 @@
-import { createSecretKey } from 'node:crypto';
 import type { Applier } from '../applier/applier.js';
-import { applierBridge } from '../applier/encryptor-bridge.js';
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import { applierBridge, dekKey } from '../applier/encryptor-bridge.js';
+import { invalidArgument } from '../errors.js';
 import type { KeyPurpose } from '../state/encryption-state.js';
-import { openEnvelope } from './seal-envelope.js';
+import { checkContext, openEnvelope } from './seal-envelope.js';
 
 /**
  * Opens an envelope with the DEKs `applier` holds, without an Encryptor: decryption needs no
@@ -18,14 +17,7 @@ export async function decryptEnvelope(
   const bridge = applierBridge(applier);
   const purpose = options.purpose ?? 'storage';
   const context = options.context ?? new Uint8Array(0);
-  if (purpose !== 'storage' && purpose !== 'raft')
-    throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'purpose must be "storage" or "raft"');
-  if (!(context instanceof Uint8Array)) throw new KeyledgerError(ErrorCode.INVALID_ARGUMENT, 'context must be a Uint8Array');
-  return openEnvelope(sealed, purpose, context, (id) => {
-    const dek = bridge.dek(id);
-    if (dek === undefined) return undefined;
-    const key = createSecretKey(dek);
-    dek.fill(0);
-    return key;
-  });
+  if (purpose !== 'storage' && purpose !== 'raft') throw invalidArgument('purpose must be "storage" or "raft"');
+  checkContext(purpose, context);
+  return openEnvelope(sealed, purpose, context, (id) => dekKey(bridge, id));
 }

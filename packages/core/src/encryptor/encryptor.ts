@@ -1,14 +1,14 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Applier } from '../applier/applier.js';
 import type { AppliedEvent } from '../applier/apply-result.js';
-import { applierBridge, type ApplierBridge } from '../applier/encryptor-bridge.js';
+import { applierBridge, dekKey, type ApplierBridge } from '../applier/encryptor-bridge.js';
 import { nodeId16 } from '../codec/registry-key.js';
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import { ErrorCode, KeyledgerError, invalidArgument } from '../errors.js';
 import type { KeyPurpose } from '../state/encryption-state.js';
 import { bumpLocalEpoch, type BumpMode } from './local-epoch.js';
 import { NonceFactory } from './nonce-factory.js';
 import { RegistrationGate } from './registration-gate.js';
-import { openEnvelope, sealEnvelope } from './seal-envelope.js';
+import { checkContext, openEnvelope, sealEnvelope } from './seal-envelope.js';
 
 export interface EncryptorOptions {
   /** This node's full node id (u64); its low 16 bits go into every nonce. */
@@ -40,15 +40,12 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
-function invalid(message: string): KeyledgerError {
-  return new KeyledgerError(ErrorCode.INVALID_ARGUMENT, message);
-}
-
 function checkOptions(options: EncryptorOptions): void {
-  if (typeof options !== 'object' || options === null) throw invalid('Encryptor.open needs { nodeId, purpose }');
+  if (typeof options !== 'object' || options === null) throw invalidArgument('Encryptor.open needs { nodeId, purpose }');
   const { nodeId, purpose } = options;
-  if (typeof nodeId !== 'bigint' || nodeId < 0n || nodeId > 0xffff_ffff_ffff_ffffn) throw invalid('nodeId must be a bigint in 0..2^64-1');
-  if (purpose !== 'storage' && purpose !== 'raft') throw invalid('purpose must be "storage" or "raft"');
+  if (typeof nodeId !== 'bigint' || nodeId < 0n || nodeId > 0xffff_ffff_ffff_ffffn)
+    throw invalidArgument('nodeId must be a bigint in 0..2^64-1');
+  if (purpose !== 'storage' && purpose !== 'raft') throw invalidArgument('purpose must be "storage" or "raft"');
 }
 
 /**
@@ -141,7 +138,7 @@ export class Encryptor {
    */
   registered(index: bigint): Promise<void> {
     if (typeof index !== 'bigint' || index < 1n || index > 0xffff_ffff_ffff_ffffn) {
-      return Promise.reject(invalid('index must be a bigint log index in 1..2^64-1'));
+      return Promise.reject(invalidArgument('index must be a bigint log index in 1..2^64-1'));
     }
     try {
       this.#checkUsable();
@@ -156,8 +153,8 @@ export class Encryptor {
 
   /** Seals `plaintext` in an envelope bound to `context` (storage; must be empty for raft). */
   async encrypt(plaintext: Uint8Array, context: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
-    if (!(plaintext instanceof Uint8Array)) throw invalid('plaintext must be a Uint8Array');
-    this.#checkContext(context);
+    if (!(plaintext instanceof Uint8Array)) throw invalidArgument('plaintext must be a Uint8Array');
+    checkContext(this.#options.purpose, context);
     this.#checkUsable();
     const writer = this.#writer;
     if (!writer.gate.isOpen) {
@@ -174,7 +171,7 @@ export class Encryptor {
   /** Opens an envelope sealed under any DEK the applier holds. Needs no registry. */
   async decrypt(sealed: Uint8Array, context: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
     if (this.#closed) throw new KeyledgerError(ErrorCode.ENCRYPTOR_CLOSED, 'the encryptor is closed');
-    this.#checkContext(context);
+    checkContext(this.#options.purpose, context);
     return openEnvelope(sealed, this.#options.purpose, context, (id) => this.#key(id));
   }
 
@@ -187,12 +184,6 @@ export class Encryptor {
     const closed = new KeyledgerError(ErrorCode.ENCRYPTOR_CLOSED, 'the encryptor was closed');
     for (const w of this.#waiters.splice(0)) w.reject(closed);
     await this.#bumping?.catch(() => undefined);
-  }
-
-  #checkContext(context: Uint8Array): void {
-    if (!(context instanceof Uint8Array)) throw invalid('context must be a Uint8Array');
-    // The raft AAD carries no context: accepting one would promise a binding that does not exist.
-    if (this.#options.purpose === 'raft' && context.length > 0) throw invalid('a raft envelope takes no context (its AAD is fixed)');
   }
 
   #checkUsable(): void {
@@ -211,11 +202,8 @@ export class Encryptor {
   #key(id: number): KeyObject | undefined {
     let key = this.#keys.get(id);
     if (key !== undefined) return key;
-    const dek = this.#bridge.dek(id);
-    if (dek === undefined) return undefined;
-    key = createSecretKey(dek);
-    dek.fill(0);
-    this.#keys.set(id, key);
+    key = dekKey(this.#bridge, id);
+    if (key !== undefined) this.#keys.set(id, key);
     return key;
   }
 

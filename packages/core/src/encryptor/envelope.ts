@@ -1,5 +1,5 @@
 import { readU32BE } from '../bytes.js';
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import { ErrorCode, KeyledgerError, invalidArgument } from '../errors.js';
 import { NONCE_LENGTH } from './nonce-factory.js';
 
 /**
@@ -36,20 +36,17 @@ export interface Envelope {
   sealed: Uint8Array;
 }
 
-function invalid(message: string): KeyledgerError {
-  return new KeyledgerError(ErrorCode.INVALID_ARGUMENT, message);
-}
-
 /** Serializes an envelope; the caller's bytes are copied, never aliased. */
 export function encodeEnvelope(e: Envelope): Uint8Array {
-  if (typeof e !== 'object' || e === null) throw invalid('encodeEnvelope needs { flag, keyId, nonce, sealed }');
-  if (!Number.isInteger(e.flag) || e.flag < 0 || e.flag > 0xff) throw invalid('flag must be a byte');
+  if (typeof e !== 'object' || e === null) throw invalidArgument('encodeEnvelope needs { flag, keyId, nonce, sealed }');
+  if (!Number.isInteger(e.flag) || e.flag < 0 || e.flag > 0xff) throw invalidArgument('flag must be a byte');
   if ((e.flag & ~KNOWN_FLAGS) !== 0) {
     throw new KeyledgerError(ErrorCode.ENVELOPE_FLAGS, `flag 0x${e.flag.toString(16)} sets reserved bits`);
   }
-  if (!Number.isInteger(e.keyId) || e.keyId < 1 || e.keyId > 0xffff_ffff) throw invalid('keyId must be a u32 in 1..2^32-1 (0 is reserved)');
-  if (!(e.nonce instanceof Uint8Array) || e.nonce.length !== NONCE_LENGTH) throw invalid(`nonce must be ${NONCE_LENGTH} bytes`);
-  if (!(e.sealed instanceof Uint8Array)) throw invalid('sealed must be a Uint8Array');
+  if (!Number.isInteger(e.keyId) || e.keyId < 1 || e.keyId > 0xffff_ffff)
+    throw invalidArgument('keyId must be a u32 in 1..2^32-1 (0 is reserved)');
+  if (!(e.nonce instanceof Uint8Array) || e.nonce.length !== NONCE_LENGTH) throw invalidArgument(`nonce must be ${NONCE_LENGTH} bytes`);
+  if (!(e.sealed instanceof Uint8Array)) throw invalidArgument('sealed must be a Uint8Array');
   if (e.sealed.length < TAG_LENGTH) {
     throw new KeyledgerError(ErrorCode.ENVELOPE_SHORT, `sealed body is ${e.sealed.length} bytes, shorter than the ${TAG_LENGTH}-byte tag`);
   }
@@ -69,7 +66,7 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
  * The result copies its bytes.
  */
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
-  if (!(bytes instanceof Uint8Array)) throw invalid('an envelope must be a Uint8Array');
+  if (!(bytes instanceof Uint8Array)) throw invalidArgument('an envelope must be a Uint8Array');
   if (bytes.length < ENVELOPE_OVERHEAD) {
     throw new KeyledgerError(
       ErrorCode.ENVELOPE_SHORT,

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { ErrorCode, KeyledgerError } from '../errors.js';
+import { ErrorCode, KeyledgerError, invalidArgument } from '../errors.js';
 import type { KeyPurpose } from '../state/encryption-state.js';
 import { openGcm, sealGcm } from './aes-gcm.js';
 import { FLAG_COMPRESSED, decodeEnvelope, encodeEnvelope, raftAad, storageAad } from './envelope.js';
@@ -10,6 +10,16 @@ import { compressBlock, decompressBlock } from './snappy.js';
  * (sealed, hence trusted-origin) length prefix may make the decoder allocate.
  */
 const SNAPPY_MAX_RATIO = 22;
+
+/**
+ * The context an envelope of `purpose` may be sealed or opened with: bytes, and none for raft —
+ * the raft AAD is fixed, so accepting a context would promise a binding that does not exist.
+ * Throws ERR_INVALID_ARGUMENT.
+ */
+export function checkContext(purpose: KeyPurpose, context: unknown): asserts context is Uint8Array {
+  if (!(context instanceof Uint8Array)) throw invalidArgument('context must be a Uint8Array');
+  if (purpose === 'raft' && context.length > 0) throw invalidArgument('a raft envelope takes no context (its AAD is fixed)');
+}
 
 /** AES-256-GCM over the envelope layout: the AAD of `purpose`, the flag, the key id. */
 export function sealEnvelope(

@@ -255,7 +255,7 @@ describe('encrypt and decrypt', () => {
   });
 
   it('raft envelopes use "R" ‖ 0x01 ‖ key_id and take no context', async () => {
-    const { cluster, enc } = await registered('raft');
+    const { cluster, a, enc } = await registered('raft');
     const sealed = await enc.encrypt(text('entry'));
     const dek = await cluster.kek.unwrap(cluster.bootstrap.raftWrapped);
     const d = createDecipheriv('aes-256-gcm', dek, sealed.subarray(6, 18));
@@ -263,6 +263,10 @@ describe('encrypt and decrypt', () => {
     d.setAuthTag(sealed.subarray(sealed.length - 16));
     expect(Buffer.concat([d.update(sealed.subarray(18, sealed.length - 16)), d.final()]).toString()).toBe('entry');
     await rejectsWith(enc.encrypt(text('x'), text('ctx')), ErrorCode.INVALID_ARGUMENT);
+    await rejectsWith(enc.decrypt(sealed, text('ctx')), ErrorCode.INVALID_ARGUMENT);
+    // The reader without an Encryptor keeps the same rule.
+    expect(new TextDecoder().decode(await decryptEnvelope(a.applier, sealed, { purpose: 'raft' }))).toBe('entry');
+    await rejectsWith(decryptEnvelope(a.applier, sealed, { purpose: 'raft', context: text('ctx') }), ErrorCode.INVALID_ARGUMENT);
     const flipped = new Uint8Array(sealed);
     flipped[1] = 1;
     await rejectsWith(enc.decrypt(flipped), ErrorCode.ENVELOPE_FLAGS);
