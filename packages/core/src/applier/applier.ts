@@ -168,9 +168,10 @@ export class Applier {
 
   /**
    * Applies many entries with one durable write (group commit). Later entries see earlier ones'
-   * effects. Every item is checked first: a bad one rejects the call with ERR_INVALID_ARGUMENT
-   * and its `position`, and nothing of the call is applied. On a halt the entries before it are
-   * committed, the halted one and those after it are not, and the error's `position` (and
+   * effects. Every item is checked before any is applied: a bad one rejects the call with
+   * ERR_INVALID_ARGUMENT and its `position`, and is treated like a halt — the items before it are
+   * applied and committed, it and those after it change nothing. On a halt the entries before it
+   * are committed, the halted one and those after it are not, and the error's `position` (and
    * `index`, when given) says which halted.
    */
   applyEntries(entries: Iterable<IndexedEntry>): Promise<ApplyResult[]> {
