@@ -227,7 +227,8 @@ export class Applier {
       let writing: MaybeAsync<void>;
       try {
         const puts = groupPuts(outcome, base.applied);
-        // Every put's bytes are the group's own (its buffers, fresh records) and dropped after the write.
+        // Every put's bytes are the group's own (its buffers, fresh records) or core's STATE_KEY and
+        // APPLIED_KEY constants: none is written again, as writeHandedOver requires.
         writing = puts.length > 0 ? writeHandedOver(this.#store, puts) : undefined;
       } catch (err) {
         return this.#unwritten(calls, outcome, err);
