@@ -94,7 +94,7 @@ export class EtcdLog {
   /** Watches appended entries from `revision` on. */
   watch(revision: bigint): Promise<Watcher> {
     return etcdCall('watch log', () =>
-      this.client.watch().prefix(this.keys.logStart).startRevision(revision.toString()).withPreviousKV().create(),
+      this.client.watch().prefix(this.keys.logStart).startRevision(revision.toString()).create(),
     );
   }
 

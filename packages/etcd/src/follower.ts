@@ -151,15 +151,19 @@ export class Follower {
       const page = await this.#log.read(next, this.#options.pageSize);
       const first = page.entries[0];
       if (first === undefined || first.seq !== next) {
+        // Nothing past the head at the page's own revision (a head read later could name entries
+        // appended since): caught up, the outcome of an idle node's every resync. Checked before
+        // the snapshot, which is read and decoded whole; a snapshot of entries appended since the
+        // page is found by the next read, which sees them.
+        if (first === undefined && (await this.#log.head(page.revision)) < next) {
+          // An entry the watch delivered during the read is newer than the page: apply it now.
+          this.#resync = false;
+          this.#readRevision = page.revision;
+          if (this.#pending.has(next)) continue;
+          return;
+        }
         if (await this.#host.restoreSnapshot()) continue;
-        // The head at the page's own revision: a head read later could name entries appended since.
-        if (first !== undefined || (await this.#log.head(page.revision)) >= next) return this.#stopWith(gapError(next));
-        // Nothing past the head at that revision. An entry the watch delivered during the read
-        // is newer than the page: keep it and apply it now.
-        this.#resync = false;
-        this.#readRevision = page.revision;
-        if (this.#pending.has(next)) continue;
-        return;
+        return this.#stopWith(gapError(next));
       }
       let contiguous = true;
       for (const e of page.entries) {

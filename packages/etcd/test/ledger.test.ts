@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ErrorCode, FileKek, encodeRegistration, hasCode } from '@keyledger/core';
 import { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EtcdLedger, EtcdLog } from '../src/index.js';
 import { EtcdCluster, etcdMissing } from '@keyledger/harness/etcd';
 import {
@@ -179,6 +179,22 @@ describe.skipIf(missing !== undefined)('EtcdLedger on a real 3-member etcd clust
       for (const n of nodes) expect(n.ledger.halt).toBeUndefined();
     } finally {
       await stopNodes(nodes);
+    }
+  });
+
+  it("an idle node's resyncs read the log and its head, never the snapshot (it is read and decoded whole)", async () => {
+    const [node] = await startNodes(freshPrefix(), ['sqlite'], [0x1201n]);
+    const snapshotReads = vi.spyOn(EtcdLog.prototype, 'readSnapshot');
+    const rangeReads = vi.spyOn(EtcdLog.prototype, 'read');
+    try {
+      // startNode resyncs every 300 ms: about five resyncs of a caught-up node.
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect(rangeReads.mock.calls.length).toBeGreaterThanOrEqual(3);
+      expect(snapshotReads).not.toHaveBeenCalled();
+    } finally {
+      snapshotReads.mockRestore();
+      rangeReads.mockRestore();
+      await stopNodes([node!]);
     }
   });
 });
