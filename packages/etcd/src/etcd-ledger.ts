@@ -27,7 +27,6 @@ export class EtcdLedger {
   readonly #follower: Follower;
   readonly #writer: LedgerWriter;
   /** The last index applied in this process; covers cores whose applier keeps no index of its own. */
-  #applied = 0n;
   #lease: Lease | undefined;
   #published = -1n;
   #publishTimer: NodeJS.Timeout | undefined;
@@ -47,7 +46,6 @@ export class EtcdLedger {
         apply: (entry, seq) =>
           this.#exclusive(async () => {
             await this.#applier.applyEntry(entry, seq);
-            if (seq > this.#applied) this.#applied = seq;
           }),
         restoreSnapshot: () => this.#restoreSnapshot(),
         onHalt: (err) => this.#onHalt(err),
@@ -119,11 +117,9 @@ export class EtcdLedger {
 
   /** The highest log sequence number this node's store has applied. */
   get appliedIndex(): bigint {
-    // The applier's durable applied index (docs/design.md, 'Re-delivery and the applied index'); `#applied`
-    // covers a restore until the new applier is open.
-    const own = this.#applier.appliedIndex;
-    // biome-ignore lint/complexity/useMathMinMax: bigints; Math.max takes numbers only
-    return own > this.#applied ? own : this.#applied;
+    // The applier's durable applied index (docs/design.md, 'Re-delivery and the applied index'). A
+    // restore writes the snapshot's index as the applied-index record before the new applier opens.
+    return this.#applier.appliedIndex;
   }
 
   /** This node's encryption state as last committed (wrapped DEKs only). */
@@ -234,7 +230,6 @@ export class EtcdLedger {
       await this.#applier.close();
       await store.write(await restorePuts(store, snap, nodeId));
       this.#applier = await Applier.open(store, applierOptions(this.#options));
-      this.#applied = snap.index;
       this.#watchRotations();
     });
     // A node that was registering registers again on the restored state (after its catch-up).
