@@ -1,6 +1,6 @@
 import { Applier, Encryptor, MemoryRegistryStore, decodeEnvelope, decryptEnvelope, hasCode, ErrorCode, type Kek } from '@keyledger/core';
 import { NODES, type DemoScenario, type LogEntry, type NodeName } from './demo-cluster.js';
-import type { Colors } from './output.js';
+import { type Colors, hex } from './output.js';
 
 /** One node of the Encryptor part: its own store (a replica of the log) and its applier. */
 interface Node {
@@ -59,9 +59,7 @@ export async function encryptorDemo(kek: Kek, scenario: DemoScenario, c: Colors)
     const after = await life(node, 2);
     sample ??= after[0];
     const show = (s: Uint8Array[]) => `${prefix(s[0]!)} ‖ write_count ${count(s[0]!)}..${count(s.at(-1)!)}`;
-    lines.push(
-      `  ${node.name} ${c.dim(`0x${NODES[node.name].toString(16).padStart(16, '0')}`)}  nonces ${show(before)}   restart → ${show(after)}`,
-    );
+    lines.push(`  ${node.name} ${c.dim(hex(NODES[node.name], 16))}  nonces ${show(before)}   restart → ${show(after)}`);
   }
   const reader = nodes[1]!;
   const opened = new TextDecoder().decode(await decryptEnvelope(reader.applier, sample!, { context: text('n1/0') }));

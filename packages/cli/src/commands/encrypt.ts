@@ -1,6 +1,16 @@
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { Command } from 'commander';
-import { Applier, Encryptor, decodeEnvelope, decryptEnvelope, type KeyPurpose, type RegistryStore } from '@keyledger/core';
+import {
+  Applier,
+  Encryptor,
+  ErrorCode,
+  decodeEnvelope,
+  decryptEnvelope,
+  hasCode,
+  type KeyPurpose,
+  type RegistryStore,
+} from '@keyledger/core';
+import { u64Of } from '../arguments.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
 import { LogSnapshot, formatLogLine } from '../log-file.js';
@@ -33,10 +43,9 @@ function purposeOf(text: string): KeyPurpose {
 }
 
 function nodeIdOf(text: string | undefined): bigint {
-  if (text === undefined || !/^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(text) || BigInt(text) > 0xffff_ffff_ffff_ffffn) {
-    throw new CliError("--node-id must be this node's full node id, a u64 in decimal or 0x-hex");
-  }
-  return BigInt(text);
+  const id = text === undefined ? undefined : u64Of(text);
+  if (id === undefined) throw new CliError("--node-id must be this node's full node id, a u64 in decimal or 0x-hex");
+  return id;
 }
 
 async function openApplier(store: RegistryStore, options: EnvelopeCommandOptions): Promise<Applier> {
@@ -92,7 +101,7 @@ export async function runEncrypt(options: EncryptOptions): Promise<number> {
           break;
         } catch (err) {
           // A replayed epoch was bumped again: register the new one.
-          if ((err as { code?: string }).code !== 'ERR_LOCAL_EPOCH_ROLLBACK') throw err;
+          if (!hasCode(err, ErrorCode.LOCAL_EPOCH_ROLLBACK)) throw err;
         }
       }
       const out = await enc.encrypt(plaintext, new TextEncoder().encode(options.context ?? ''));

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { EtcdLedger } from '@keyledger/etcd';
 import { Command, InvalidArgumentError } from 'commander';
+import { positiveInt, u64Of } from '../arguments.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import { openKek } from '../kek-file.js';
 import { formatError, hex, stderr, stdout } from '../output.js';
@@ -18,16 +19,9 @@ export interface NodeOptions {
 }
 
 function parseNodeId(value: string): bigint {
-  const ok = /^(0x[0-9a-f]{1,16}|\d{1,20})$/i.test(value);
-  const id = ok ? BigInt(value) : -1n;
-  if (id < 0n || id > 0xffff_ffff_ffff_ffffn) throw new InvalidArgumentError('--node-id must be a u64, decimal or 0x-hex');
+  const id = u64Of(value);
+  if (id === undefined) throw new InvalidArgumentError('--node-id must be a u64, decimal or 0x-hex');
   return id;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('--truncate-every must be a positive number of seconds');
-  return n;
 }
 
 const HELP_LINES = [
@@ -158,7 +152,11 @@ export function nodeCommand(): Command {
     .addOption(storeOption('local store'))
     .option('--kek <file>', 'the 32-byte KEK file every node shares (keyledger keygen)')
     .option('--no-stdin', 'read no commands; run until SIGINT/SIGTERM (as a service)')
-    .option('--truncate-every <seconds>', 'truncate the log through the lowest live applied index this often', seconds)
+    .option(
+      '--truncate-every <seconds>',
+      'truncate the log through the lowest live applied index this often',
+      positiveInt('--truncate-every'),
+    )
     .addHelpText(
       'after',
       `
