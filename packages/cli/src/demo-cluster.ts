@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   Purpose,
   RotationSubtag,
@@ -8,6 +7,7 @@ import {
   type Kek,
   type KeyledgerErrorCode,
   type Registration,
+  wrapFreshDek,
 } from '@keyledger/core';
 
 /**
@@ -56,15 +56,6 @@ export interface DemoScenario {
 
 const reg = (node: NodeName, dekId: number, localEpoch: number): Registration => ({ dekId, fullNodeId: NODES[node], localEpoch });
 
-async function freshWrappedDek(kek: Kek): Promise<Uint8Array> {
-  const dek = randomBytes(32);
-  try {
-    return await kek.wrap(dek);
-  } finally {
-    dek.fill(0);
-  }
-}
-
 /**
  * Builds the demo log for a 3-node cluster. Raft indices have gaps where the host's own entries
  * would be; only encryption entries are in the log. The DEKs are fresh random keys, wrapped with
@@ -80,9 +71,9 @@ export async function buildDemoScenario(kek: Kek): Promise<DemoScenario> {
     1,
     encodeBootstrap({
       storageDekId: storage,
-      storageWrapped: await freshWrappedDek(kek),
+      storageWrapped: await wrapFreshDek(kek),
       raftDekId: raft,
-      raftWrapped: await freshWrappedDek(kek),
+      raftWrapped: await wrapFreshDek(kek),
       registrations: (['n1', 'n2', 'n3'] as const).flatMap((n) => [reg(n, storage, 1), reg(n, raft, 1)]),
     }),
   );
@@ -94,7 +85,7 @@ export async function buildDemoScenario(kek: Kek): Promise<DemoScenario> {
       subtag: RotationSubtag.ROTATE_DEK,
       dekId: rotatedStorage,
       purpose: Purpose.STORAGE,
-      wrapped: await freshWrappedDek(kek),
+      wrapped: await wrapFreshDek(kek),
       proposer: reg('n1', rotatedStorage, 1),
     }),
   );

@@ -93,9 +93,7 @@ export class EtcdLog {
 
   /** Watches appended entries from `revision` on. */
   watch(revision: bigint): Promise<Watcher> {
-    return etcdCall('watch log', () =>
-      this.client.watch().prefix(this.keys.logStart).startRevision(revision.toString()).create(),
-    );
+    return etcdCall('watch log', () => this.client.watch().prefix(this.keys.logStart).startRevision(revision.toString()).create());
   }
 
   /** The log entry an etcd watch event carries, or undefined for an event on another key. */

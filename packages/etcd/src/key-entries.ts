@@ -1,19 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { Purpose, RotationSubtag, encodeBootstrap, encodeRotation, type EncryptionState, type Kek } from '@keyledger/core';
+import { Purpose, RotationSubtag, encodeBootstrap, encodeRotation, type EncryptionState, type Kek, wrapFreshDek } from '@keyledger/core';
 
 /** The DEK ids a ledger's bootstrap installs; rotations take the next unused id. */
 export const BOOTSTRAP_STORAGE_DEK = 1;
 export const BOOTSTRAP_RAFT_DEK = 2;
-
-/** Draws a fresh DEK and returns it wrapped; the plain bytes are zero-filled before returning. */
-async function freshWrappedDek(kek: Kek): Promise<Uint8Array> {
-  const dek = new Uint8Array(randomBytes(32));
-  try {
-    return await kek.wrap(dek);
-  } finally {
-    dek.fill(0);
-  }
-}
 
 /**
  * The bootstrap a node proposes on an empty log: a storage and a raft DEK, no batch. Every
@@ -23,9 +12,9 @@ async function freshWrappedDek(kek: Kek): Promise<Uint8Array> {
 export async function bootstrapEntry(kek: Kek): Promise<Uint8Array> {
   return encodeBootstrap({
     storageDekId: BOOTSTRAP_STORAGE_DEK,
-    storageWrapped: await freshWrappedDek(kek),
+    storageWrapped: await wrapFreshDek(kek),
     raftDekId: BOOTSTRAP_RAFT_DEK,
-    raftWrapped: await freshWrappedDek(kek),
+    raftWrapped: await wrapFreshDek(kek),
     registrations: [],
   });
 }
@@ -48,7 +37,7 @@ export async function rotationEntry(kek: Kek, state: EncryptionState, fullNodeId
     subtag: RotationSubtag.ROTATE_DEK,
     dekId,
     purpose: Purpose.STORAGE,
-    wrapped: await freshWrappedDek(kek),
+    wrapped: await wrapFreshDek(kek),
     proposer: { dekId, fullNodeId, localEpoch: proposerEpoch },
   });
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * A key-encryption key (KEK): wraps data-encryption keys (DEKs) so that only wrapped copies ever
  * reach the replicated log and the stored encryption state.
@@ -30,3 +32,16 @@ export interface Kek {
  * object (a KMS client, for instance).
  */
 export type KekUnwrapper = Pick<Kek, 'unwrap'>;
+
+/**
+ * Draws a fresh random 32-byte DEK and returns it wrapped by `kek`, for a bootstrap or rotation
+ * entry; the plain bytes are zero-filled before this returns, so only the wrapped copy leaves.
+ */
+export async function wrapFreshDek(kek: Pick<Kek, 'wrap'>): Promise<Uint8Array> {
+  const dek = new Uint8Array(randomBytes(32));
+  try {
+    return await kek.wrap(dek);
+  } finally {
+    dek.fill(0);
+  }
+}
