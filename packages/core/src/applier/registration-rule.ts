@@ -1,13 +1,10 @@
+import { formatNodeId } from '../codec/registry-key.js';
 import { REGISTRATION_NODE_AT, registrationEpoch, registrationOf } from '../codec/registration.js';
 import { REGISTRY_ROW_LENGTH, decodeRegistryRow, registryRowAt, rowFirstEpoch, rowLastEpoch, rowOwnedBy } from '../codec/registry-row.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 
 /** What a registration did to its slot. */
 export type RegistrationEffect = 'inserted' | 'advanced' | 'replayed';
-
-function hex64(v: bigint): string {
-  return `0x${v.toString(16).padStart(16, '0')}`;
-}
 
 /**
  * The registration rule (docs/design.md, 'Registration rule'): the slot's stored row and a
@@ -36,7 +33,7 @@ export function registrationRule(stored: Uint8Array | undefined, entry: Uint8Arr
     const reg = registrationOf(entry);
     throw new KeyledgerError(
       ErrorCode.NODE_ID_COLLISION,
-      `slot ${owner & 0xffffn} of DEK ${reg.dekId} is owned by node ${hex64(owner)}; node ${hex64(reg.fullNodeId)} cannot register it`,
+      `slot ${owner & 0xffffn} of DEK ${reg.dekId} is owned by node ${formatNodeId(owner)}; node ${formatNodeId(reg.fullNodeId)} cannot register it`,
     );
   }
   const last = rowLastEpoch(stored);
@@ -47,7 +44,7 @@ export function registrationRule(stored: Uint8Array | undefined, entry: Uint8Arr
     const reg = registrationOf(entry);
     throw new KeyledgerError(
       ErrorCode.LOCAL_EPOCH_ROLLBACK,
-      `node ${hex64(reg.fullNodeId)} registered epoch ${epoch} for DEK ${reg.dekId}, below its last seen epoch ${last}`,
+      `node ${formatNodeId(reg.fullNodeId)} registered epoch ${epoch} for DEK ${reg.dekId}, below its last seen epoch ${last}`,
     );
   }
   // 6. Epoch advanced: keep first, raise last.

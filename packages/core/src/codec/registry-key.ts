@@ -21,6 +21,11 @@ export interface RegistryKey {
   nodeId16: number;
 }
 
+/** A full node id as `0x` and 16 lowercase hex digits: how the sidecar and every message write one. */
+export function formatNodeId(fullNodeId: bigint): string {
+  return `0x${fullNodeId.toString(16).padStart(16, '0')}`;
+}
+
 /** The 16-bit writer slot of a full node id: the part of it that goes into every nonce. */
 export function nodeId16(fullNodeId: bigint): number {
   return Number(fullNodeId & 0xffffn);

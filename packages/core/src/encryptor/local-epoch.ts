@@ -1,4 +1,4 @@
-import { registryKey } from '../codec/registry-key.js';
+import { formatNodeId, registryKey } from '../codec/registry-key.js';
 import { decodeRegistryRow, type RegistryRow } from '../codec/registry-row.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 import type { ApplierBridge, WritePath } from '../applier/encryptor-bridge.js';
@@ -20,10 +20,6 @@ export interface Bumped {
   epoch: number;
 }
 
-function hex64(v: bigint): string {
-  return `0x${v.toString(16).padStart(16, '0')}`;
-}
-
 async function ownRow(io: WritePath, dekId: number, nodeId: bigint): Promise<RegistryRow | undefined> {
   const raw = await io.get(registryKey(dekId, nodeId));
   if (raw === undefined) return undefined;
@@ -31,7 +27,7 @@ async function ownRow(io: WritePath, dekId: number, nodeId: bigint): Promise<Reg
   if (row.fullNodeId !== nodeId) {
     throw new KeyledgerError(
       ErrorCode.NODE_ID_COLLISION,
-      `slot ${row.fullNodeId & 0xffffn} of DEK ${dekId} is owned by node ${hex64(row.fullNodeId)}; node ${hex64(nodeId)} cannot write under it`,
+      `slot ${row.fullNodeId & 0xffffn} of DEK ${dekId} is owned by node ${formatNodeId(row.fullNodeId)}; node ${formatNodeId(nodeId)} cannot write under it`,
     );
   }
   return row;
@@ -71,14 +67,14 @@ export async function bumpLocalEpoch(
   if (from >= EPOCH_MAX) {
     throw new KeyledgerError(
       ErrorCode.LOCAL_EPOCH_EXHAUSTED,
-      `node ${hex64(nodeId)} has used every local epoch of DEK ${dekId}: rotate the ${purpose} DEK to write again`,
+      `node ${formatNodeId(nodeId)} has used every local epoch of DEK ${dekId}: rotate the ${purpose} DEK to write again`,
     );
   }
   const epoch = from + 1;
   if (row !== undefined && epoch <= last) {
     throw new KeyledgerError(
       ErrorCode.LOCAL_EPOCH_ROLLBACK,
-      `the stored local_epoch ${key.localEpoch} of DEK ${dekId} is below the registry's last epoch ${last} for node ${hex64(nodeId)}: this store's state was restored from an older copy than its registry; restore both from one replica, or rotate the DEK`,
+      `the stored local_epoch ${key.localEpoch} of DEK ${dekId} is below the registry's last epoch ${last} for node ${formatNodeId(nodeId)}: this store's state was restored from an older copy than its registry; restore both from one replica, or rotate the DEK`,
     );
   }
   await io.commitState(withKey(io.state, dekId, { ...key, localEpoch: epoch }));

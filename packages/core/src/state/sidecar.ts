@@ -10,7 +10,7 @@
  * rolled-back epoch or a colliding slot (docs/design.md, section 'Restoring a replica').
  */
 
-import { decodeRegistryKey, encodeRegistryKey, nodeId16 } from '../codec/registry-key.js';
+import { decodeRegistryKey, encodeRegistryKey, formatNodeId, nodeId16 } from '../codec/registry-key.js';
 import { decodeRegistryRow, encodeRegistryRow, type RegistryRow } from '../codec/registry-row.js';
 import { ErrorCode, KeyledgerError } from '../errors.js';
 import type { StoreEntry } from '../store/registry-store.js';
@@ -99,7 +99,7 @@ export function exportSidecar(state: EncryptionState, registry?: SidecarRegistry
       applied_index: u64ToJson(registry.appliedIndex),
       writers: writers.map((w) => ({
         dek_id: w.dekId,
-        node_id: `0x${w.fullNodeId.toString(16).padStart(16, '0')}`,
+        node_id: formatNodeId(w.fullNodeId),
         first_epoch: w.firstSeenEpoch,
         last_epoch: w.lastSeenEpoch,
       })),
