@@ -32,6 +32,8 @@ export class RegistrationGate {
   readonly #sightings = new Map<bigint, Sighting>();
   #haltedAt: { index: bigint | undefined; error: KeyledgerError } | undefined;
   #registeredAt: bigint | undefined;
+  /** A 'superseded' or 'replayed' sighting was recorded (sightings are never removed). */
+  #usedUp = false;
 
   constructor(dekId: number, epoch: number, nodeId: bigint, startIndex: bigint) {
     this.dekId = dekId;
@@ -55,9 +57,9 @@ export class RegistrationGate {
    * only replay or halt every replica, so the Encryptor bumps again at once.
    */
   get isBurned(): boolean {
-    if (this.isOpen) return false;
-    for (const s of this.#sightings.values()) if (s === 'superseded' || s === 'replayed') return true;
-    return false;
+    // A flag, not a scan of the sightings: this is asked on every applied event, and a long
+    // catch-up of re-deliveries records one sighting each.
+    return !this.isOpen && this.#usedUp;
   }
 
   /** Records what an applied entry means for this registration. Called for every event, in log order. */
@@ -77,7 +79,9 @@ export class RegistrationGate {
       if (r.dekId !== this.dekId || r.fullNodeId !== this.nodeId || r.localEpoch < this.epoch) continue;
       const sighting: Sighting = r.localEpoch > this.epoch ? 'superseded' : r.effect === 'replayed' ? 'replayed' : 'took-effect';
       // A later sighting never replaces the first at one index (an entry applies once).
-      if (!this.#sightings.has(event.index)) this.#sightings.set(event.index, sighting);
+      if (this.#sightings.has(event.index)) continue;
+      this.#sightings.set(event.index, sighting);
+      if (sighting !== 'took-effect') this.#usedUp = true;
     }
   }
 
