@@ -3,9 +3,9 @@
 // rounds, and the time of Encryptor.open (one durable write) on each backend. Medians over rounds.
 // Run by main.mjs; `node src/encryptor.mjs [--quick]` runs it alone.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { Applier, Encryptor, FileKek, MemoryRegistryStore, encodeBootstrap } from '@keyledger/core';
+import { Applier, Encryptor, MemoryRegistryStore } from '@keyledger/core';
 import { KEYLEDGER } from './backends.mjs';
-import { keyMaterial } from './scenarios.mjs';
+import { bootstrap } from './scenarios.mjs';
 import { figure, gc, median } from './stats.mjs';
 import { dropDir, freshDir } from './tmpdir.mjs';
 
@@ -18,21 +18,10 @@ const opsFor = (size, cfg) => Math.max(50, Math.round((cfg.encryptorMiBPerRound 
 
 /** A store bootstrapped with fresh keys (recorded for the key-hygiene check), its applier and next index. */
 async function bootstrapped(store) {
-  const kekBytes = randomBytes(32);
-  const dek = randomBytes(32);
-  const raftDek = randomBytes(32);
-  keyMaterial.push(kekBytes, dek, raftDek);
-  const kek = FileKek.fromBytes(kekBytes, 'bench-encryptor');
+  const { kek, entry, storageDek } = await bootstrap({ storageDekId: 1, raftDekId: 2 });
   const applier = await Applier.open(store, { kek });
-  const entry = encodeBootstrap({
-    storageDekId: 1,
-    storageWrapped: await kek.wrap(dek),
-    raftDekId: 2,
-    raftWrapped: await kek.wrap(raftDek),
-    registrations: [],
-  });
   await applier.applyEntry(entry, 1n);
-  return { applier, dek, next: 2n };
+  return { applier, dek: storageDek, next: 2n };
 }
 
 async function registeredEncryptor(ctx) {

@@ -168,20 +168,24 @@ export async function interleaved(scenarios, rounds, chunks) {
 /** Every KEK and DEK the run made: main.mjs checks that none of them reaches its output or files. */
 export const keyMaterial = [];
 
-async function bootstrap() {
+/**
+ * A fresh KEK and a bootstrap entry installing two fresh DEKs under it, every key recorded in
+ * `keyMaterial`; `storageDek` is the plain storage DEK, for a raw baseline that needs the key.
+ */
+export async function bootstrap({ storageDekId = 0xfff0, raftDekId = 0xfff1 } = {}) {
   const kekBytes = randomBytes(32);
   const storageDek = randomBytes(32);
   const raftDek = randomBytes(32);
   keyMaterial.push(kekBytes, storageDek, raftDek);
   const kek = FileKek.fromBytes(kekBytes, 'bench');
   const entry = encodeBootstrap({
-    storageDekId: 0xfff0,
+    storageDekId,
     storageWrapped: await kek.wrap(storageDek),
-    raftDekId: 0xfff1,
+    raftDekId,
     raftWrapped: await kek.wrap(raftDek),
     registrations: [],
   });
-  return { kekBytes, entry };
+  return { kekBytes, kek, entry, storageDek };
 }
 
 /** Time of one `Applier.open` (state load + keystore rebuild with the KEK) on an open store. */
