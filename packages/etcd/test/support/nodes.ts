@@ -1,8 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@keyledger/core';
 import { decodeEnvelope, type Kek, type RegistryStore } from '@keyledger/core';
+import { tempDirs } from '@keyledger/harness/adapter';
 import { replicatedView as viewOf } from '@keyledger/harness/etcd';
 import { expect } from 'vitest';
 import { EtcdLedger, type EtcdLedgerOptions } from '../../src/index.js';
@@ -17,8 +16,12 @@ import { SqliteRegistryStore } from '@keyledger/sqlite';
 
 export type StoreKind = 'lmdb' | 'level' | 'sqlite';
 
+/** This test file's temporary directories (stores, KEK files), removed after its cases have run. */
+const fileTempDirs = tempDirs('etcd');
+
+/** A fresh temporary directory; `tag` names what it holds. */
 export function tempDir(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `keyledger-etcd-${tag}-`));
+  return fileTempDirs(tag);
 }
 
 export async function openStore(kind: StoreKind, dir: string): Promise<RegistryStore> {

@@ -5,16 +5,16 @@ import { afterAll, expect } from 'vitest';
 import type { AdapterStore, Row } from './codes.js';
 
 /**
- * A maker of fresh temporary directories named `keyledger-<prefix>-…`, all removed after the
- * calling test file's cases have run.
+ * A maker of fresh temporary directories named `keyledger-<prefix>-[<tag>-]…`, all removed after
+ * the calling test file's cases have run.
  */
-export function tempDirs(prefix: string): () => string {
+export function tempDirs(prefix: string): (tag?: string) => string {
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-  return () => {
-    const d = mkdtempSync(join(tmpdir(), `keyledger-${prefix}-`));
+  return (tag) => {
+    const d = mkdtempSync(join(tmpdir(), `keyledger-${prefix}-${tag === undefined ? '' : `${tag}-`}`));
     dirs.push(d);
     return d;
   };
