@@ -1,6 +1,6 @@
 // ESM consumer: core and every adapter, and the new-user path of the adapters issue:
 // open a store on a path, apply a registration, close, reopen, read the row back.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Applier, MemoryRegistryStore, decodeRegistryRow, encodeRegistration, hasCode, isHalt, registryKey } from '@keyledger/core';
@@ -16,15 +16,20 @@ const opens = {
   lmdb: () => LmdbRegistryStore.open(join(dir, 'lmdb')),
   level: () => LevelRegistryStore.open(join(dir, 'level')),
 };
-for (const [name, open] of Object.entries(opens)) {
-  const store = await open();
-  const applier = await Applier.open(store);
-  await applier.applyEntry(encodeRegistration({ dekId: 1, fullNodeId: 0x1234_0001n, localEpoch: 3 }), 1n);
-  await applier.close();
-  await store.close();
-  const again = await open();
-  const row = decodeRegistryRow(await again.get(registryKey(1, 0x1234_0001n)));
-  await again.close();
-  if (row.fullNodeId !== 0x1234_0001n || row.lastSeenEpoch !== 3) throw new TypeError(`${name}: row not read back`);
-  console.log(`esm ${name}: registration applied, reopened, row read back (epoch ${row.lastSeenEpoch})`);
+try {
+  for (const [name, open] of Object.entries(opens)) {
+    const store = await open();
+    const applier = await Applier.open(store);
+    await applier.applyEntry(encodeRegistration({ dekId: 1, fullNodeId: 0x1234_0001n, localEpoch: 3 }), 1n);
+    await applier.close();
+    await store.close();
+    const again = await open();
+    const row = decodeRegistryRow(await again.get(registryKey(1, 0x1234_0001n)));
+    await again.close();
+    if (row.fullNodeId !== 0x1234_0001n || row.lastSeenEpoch !== 3) throw new TypeError(`${name}: row not read back`);
+    console.log(`esm ${name}: registration applied, reopened, row read back (epoch ${row.lastSeenEpoch})`);
+  }
+} finally {
+  // The run's stores go, whatever happened: test:pack runs on every CI run.
+  rmSync(dir, { recursive: true, force: true });
 }
