@@ -151,30 +151,35 @@ export class WireWriter {
     return new WireWriter(size).u8(opcode).u8(WIRE_VERSION);
   }
 
-  /** Hands `write` the offset of the next `n` bytes and claims them (the size was computed up front). */
-  #put(n: number, write: (at: number) => void): this {
-    write(this.#pos);
-    this.#pos += n;
+  // Each write lands at the cursor and moves it on: the size was computed up front, so a write
+  // past the end is a codec bug, and DataView throws a RangeError for it.
+  u8(v: number): this {
+    this.#view.setUint8(this.#pos, v);
+    this.#pos += 1;
     return this;
   }
 
-  u8(v: number): this {
-    return this.#put(1, (at) => this.#view.setUint8(at, v));
-  }
-
   u16(v: number): this {
-    return this.#put(2, (at) => this.#view.setUint16(at, v));
+    this.#view.setUint16(this.#pos, v);
+    this.#pos += 2;
+    return this;
   }
 
   u32(v: number): this {
-    return this.#put(4, (at) => this.#view.setUint32(at, v));
+    this.#view.setUint32(this.#pos, v);
+    this.#pos += 4;
+    return this;
   }
 
   u64(v: bigint): this {
-    return this.#put(8, (at) => this.#view.setBigUint64(at, v));
+    this.#view.setBigUint64(this.#pos, v);
+    this.#pos += 8;
+    return this;
   }
 
   raw(b: Uint8Array): this {
-    return this.#put(b.length, (at) => this.bytes.set(b, at));
+    this.bytes.set(b, this.#pos);
+    this.#pos += b.length;
+    return this;
   }
 }
