@@ -91,8 +91,8 @@ export class Applier {
     const self = this;
     bindApplierBridge(this, {
       serialized: (task) =>
+        self.#closedRefusal() ??
         new Promise((resolve, reject) => {
-          if (self.#closing !== undefined) return reject(new KeyledgerError(ErrorCode.APPLIER_CLOSED, 'the applier is closed'));
           const io = () => ({
             state: self.#state,
             get: (key: Uint8Array) => self.#store.get(key),
