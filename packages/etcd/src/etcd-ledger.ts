@@ -2,6 +2,7 @@ import { Applier, type ApplierOptions, type EncryptionState, type Encryptor, Err
 import { Etcd3, type Lease } from 'etcd3';
 import { EtcdLog } from './etcd-log.js';
 import { Follower } from './follower.js';
+import { ledgerClosed } from './ledger-closed.js';
 import { LedgerWriter } from './ledger-writer.js';
 import { bootstrapEntry, rotationEntry } from './key-entries.js';
 import { resolveOptions, type EtcdLedgerOptions, type ResolvedOptions } from './options.js';
@@ -134,7 +135,7 @@ export class EtcdLedger {
 
   /** Resolves once this node has applied through `index`. */
   waitForApplied(index: bigint): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(ledgerClosed());
     return this.#follower.waitFor(index);
   }
 
@@ -152,7 +153,7 @@ export class EtcdLedger {
 
   /** Resolves once this node's registration under the active storage DEK took effect here (`encrypt` would not wait). */
   ready(): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(ledgerClosed());
     return this.#writer.ensureRegistered();
   }
 
@@ -161,13 +162,13 @@ export class EtcdLedger {
    * DEK. Waits for this node's registration under that DEK to take effect here first.
    */
   encrypt(plaintext: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(ledgerClosed());
     return this.#writer.encrypt(plaintext, context);
   }
 
   /** Opens an envelope sealed by any node of the ledger under any DEK this node holds. */
   decrypt(sealed: Uint8Array, context?: Uint8Array): Promise<Uint8Array> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(ledgerClosed());
     return this.#writer.decrypt(sealed, context);
   }
 
@@ -185,7 +186,7 @@ export class EtcdLedger {
    */
   async #propose(build: () => Promise<Uint8Array>): Promise<bigint> {
     for (let attempt = 0; attempt < this.#options.maxProposalAttempts; attempt++) {
-      if (this.#closed) throw closedError();
+      if (this.#closed) throw ledgerClosed();
       const head = await this.catchUp();
       if (await this.#log.appendAt(head, await build())) {
         await this.waitForApplied(head + 1n);
@@ -206,7 +207,7 @@ export class EtcdLedger {
    * there was nothing to truncate or another node's truncation won the race.
    */
   async truncate(): Promise<bigint | undefined> {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw ledgerClosed();
     let through = this.appliedIndex;
     for (const applied of (await this.#log.liveApplied()).values()) if (applied < through) through = applied;
     const current = await this.#log.readSnapshot();
@@ -273,8 +274,4 @@ export class EtcdLedger {
 
 function applierOptions(o: ResolvedOptions): ApplierOptions {
   return { kek: o.kek, now: o.now };
-}
-
-function closedError(): KeyledgerError {
-  return new KeyledgerError(ErrorCode.LEDGER_CLOSED, 'the ledger node was closed');
 }

@@ -1,6 +1,7 @@
 import { ErrorCode, KeyledgerError, hasCode, reasonCode } from '@keyledger/core';
 import type { Watcher } from 'etcd3';
 import type { EtcdLog, LoggedEntry } from './etcd-log.js';
+import { ledgerClosed } from './ledger-closed.js';
 
 /** What the follower needs from its node: the applier's index, the apply itself, and a restore. */
 export interface FollowerHost {
@@ -82,7 +83,7 @@ export class Follower {
   waitFor(index: bigint): Promise<void> {
     if (this.#halt) return Promise.reject(this.#halt);
     if (this.#host.appliedIndex() >= index) return Promise.resolve();
-    if (this.#stopped) return Promise.reject(closed());
+    if (this.#stopped) return Promise.reject(ledgerClosed());
     return new Promise((resolve, reject) => {
       this.#waiters.add({ index, resolve, reject });
       this.wake(true);
@@ -105,7 +106,7 @@ export class Follower {
     if (this.#timer) clearInterval(this.#timer);
     await this.#draining;
     await this.#closeWatch();
-    for (const w of this.#waiters) w.reject(this.#halt ?? closed());
+    for (const w of this.#waiters) w.reject(this.#halt ?? ledgerClosed());
     this.#waiters.clear();
   }
 
@@ -242,10 +243,6 @@ export class Follower {
     this.#watcher = undefined;
     await w?.cancel().catch(() => undefined);
   }
-}
-
-function closed(): KeyledgerError {
-  return new KeyledgerError(ErrorCode.LEDGER_CLOSED, 'the ledger node was closed');
 }
 
 function gapError(seq: bigint): KeyledgerError {

@@ -8,6 +8,7 @@ import {
   hasCode,
   registryKey,
 } from '@keyledger/core';
+import { ledgerClosed } from './ledger-closed.js';
 
 /** What the writer needs from its ledger node. */
 export interface WriterHost {
@@ -83,7 +84,7 @@ export class LedgerWriter {
   }
 
   async #open(): Promise<Encryptor> {
-    if (this.#closed) throw new KeyledgerError(ErrorCode.LEDGER_CLOSED, 'the ledger node was closed');
+    if (this.#closed) throw ledgerClosed();
     // The node has applied the log to its head before this runs, so bumping past the registry is sound.
     this.#encryptor ??= await Encryptor.open(this.#host.applier(), {
       nodeId: this.#host.nodeId,
