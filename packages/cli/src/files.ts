@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { CliError } from './cli-error.js';
 
 /** Every file the CLI writes holds wrapped DEKs or the log that carries them: owner-only. */
-export const FILE_MODE = 0o600;
+const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 
 function errno(err: unknown): string {
